@@ -1,0 +1,3 @@
+from edgar_ingest.cli import main
+
+raise SystemExit(main())

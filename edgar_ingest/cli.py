@@ -1,0 +1,116 @@
+"""Command line: builds settings, client and engine, calls one pipeline function, prints the report.
+
+Exit codes (DESIGN.md section 3): 0 completed (failed documents are recorded and reported);
+1 the run could not complete; 2 usage or configuration error; 75 another run holds the lock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from edgar_ingest import __version__
+from edgar_ingest.errors import ConfigError, EdgarIngestError, LockHeldError, ParseError
+from edgar_ingest.settings import Settings
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_LOCKED = 75
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def _add_database_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database-url",
+        help="SQLAlchemy URL (env EDGAR_INGEST_DATABASE_URL; default sqlite:///edgar_ingest.db)",
+    )
+
+
+def _add_migrate_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-migrate",
+        action="store_true",
+        help="do not apply pending database migrations on start",
+    )
+
+
+def _add_network_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--user-agent",
+        help="declared User-Agent with a contact e-mail (env EDGAR_INGEST_USER_AGENT), "
+        'e.g. "Acme Research data@acme.example"',
+    )
+    parser.add_argument(
+        "--base-url", help="EDGAR archive host (env EDGAR_INGEST_BASE_URL; default https://www.sec.gov)"
+    )
+    parser.add_argument(
+        "--data-url", help="EDGAR data API host (env EDGAR_INGEST_DATA_URL; default https://data.sec.gov)"
+    )
+    parser.add_argument(
+        "--max-rps",
+        help="requests per second, at most 10 (env EDGAR_INGEST_MAX_RPS; default 10)",
+    )
+    parser.add_argument(
+        "--block-pause",
+        help="seconds to stop all requests when the SEC rate-blocks us "
+        "(env EDGAR_INGEST_BLOCK_PAUSE_S; default 600)",
+    )
+
+
+def _settings_from_args(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(
+        database_url=getattr(args, "database_url", None),
+        user_agent=getattr(args, "user_agent", None),
+        base_url=getattr(args, "base_url", None),
+        data_url=getattr(args, "data_url", None),
+        max_rps=getattr(args, "max_rps", None),
+        block_pause_s=getattr(args, "block_pause", None),
+    )
+
+
+# --------------------------------------------------------------------------- commands
+# Each command registers its sub-parser in build_parser() and sets ``handler``.
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="edgar-ingest",
+        description="Ingest SEC EDGAR Form D filings into SQL, keeping every version of every offering.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    _register_commands(sub)
+    return parser
+
+
+def _register_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Every sub-command of the tool. Keep the help texts: a test checks each has one."""
+    del sub  # filled in by the command modules below
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        settings = _settings_from_args(args)
+        return handler(args, settings)
+    except ConfigError as exc:
+        print(f"edgar-ingest: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except LockHeldError as exc:
+        print(f"edgar-ingest: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
+    except ParseError as exc:
+        print(f"edgar-ingest: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except EdgarIngestError as exc:
+        print(f"edgar-ingest: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("edgar-ingest: interrupted; run the same command again to resume.", file=sys.stderr)
+        return 130

@@ -1,0 +1,43 @@
+"""Errors that users can act on. Each carries one sentence that says what to do."""
+
+from __future__ import annotations
+
+
+class EdgarIngestError(Exception):
+    """Base of every error this package raises on purpose."""
+
+
+class ConfigError(EdgarIngestError):
+    """A wrong setting: the command stops at start (exit code 2)."""
+
+
+class ParseError(EdgarIngestError):
+    """A document that cannot be turned into a Form D record; the run records it and goes on."""
+
+
+class NotFormDError(ParseError):
+    """The document is well-formed but is not a Form D (other root or submission type)."""
+
+
+class MalformedDocumentError(ParseError):
+    """The document is not well-formed XML or a readable SEC full submission."""
+
+
+class UnsafeDocumentError(ParseError):
+    """The document is too large or uses DTDs/entities that a Form D never needs."""
+
+
+class FetchError(EdgarIngestError):
+    """A request that could not be completed after the retries the policy allows."""
+
+
+class UndeclaredUserAgentError(FetchError):
+    """The SEC refused the User-Agent ("Undeclared Automated Tool"): not retryable."""
+
+
+class RateLimitBlockedError(FetchError):
+    """The SEC's rate block did not lift after the configured pauses."""
+
+
+class LockHeldError(EdgarIngestError):
+    """Another run holds the pipeline lock (exit code 75)."""
