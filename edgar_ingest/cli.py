@@ -8,56 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from edgar_ingest import __version__
+from edgar_ingest.commands.options import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE, Handler
 from edgar_ingest.errors import ConfigError, EdgarIngestError, LockHeldError, ParseError
 from edgar_ingest.settings import Settings
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_LOCKED = 75
-
-Handler = Callable[[argparse.Namespace, Settings], int]
-
-
-def _add_database_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--database-url",
-        help="SQLAlchemy URL (env EDGAR_INGEST_DATABASE_URL; default sqlite:///edgar_ingest.db)",
-    )
-
-
-def _add_migrate_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--no-migrate",
-        action="store_true",
-        help="do not apply pending database migrations on start",
-    )
-
-
-def _add_network_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--user-agent",
-        help="declared User-Agent with a contact e-mail (env EDGAR_INGEST_USER_AGENT), "
-        'e.g. "Acme Research data@acme.example"',
-    )
-    parser.add_argument(
-        "--base-url", help="EDGAR archive host (env EDGAR_INGEST_BASE_URL; default https://www.sec.gov)"
-    )
-    parser.add_argument(
-        "--data-url", help="EDGAR data API host (env EDGAR_INGEST_DATA_URL; default https://data.sec.gov)"
-    )
-    parser.add_argument(
-        "--max-rps",
-        help="requests per second, at most 10 (env EDGAR_INGEST_MAX_RPS; default 10)",
-    )
-    parser.add_argument(
-        "--block-pause",
-        help="seconds to stop all requests when the SEC rate-blocks us "
-        "(env EDGAR_INGEST_BLOCK_PAUSE_S; default 600)",
-    )
 
 
 def _settings_from_args(args: argparse.Namespace) -> Settings:
@@ -88,8 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _register_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Every sub-command of the tool. Keep the help texts: a test checks each has one."""
-    del sub  # filled in by the command modules below
+    """Every sub-command of the tool, one module per area (each sub-parser has a help text)."""
+    # one line per command module: <module>.register(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
