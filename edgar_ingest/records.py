@@ -32,6 +32,10 @@ class FilingRef:
     # Path of the full submission relative to the archive host, e.g.
     # "/Archives/edgar/data/1234567/0001234567-24-000001.txt".
     path: str = ""
+    # Name of the Form D XML inside the filing folder ("primary_doc.xml"), when the source says so
+    # (the submissions API does; index files do not). The API's "xslFormDX01/" HTML-rendering
+    # prefix is already stripped.
+    primary_document: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

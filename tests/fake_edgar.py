@@ -1,0 +1,466 @@
+"""A fake EDGAR HTTP server of our own, on 127.0.0.1, for integration and end-to-end tests.
+
+It serves both EDGAR hosts from one in-memory mapping ``path -> bytes`` (``/Archives/...`` for the
+archive host, ``/submissions/...`` for the data API), so point both
+``EDGAR_INGEST_BASE_URL`` and ``EDGAR_INGEST_DATA_URL`` at :attr:`FakeEdgar.url`.
+
+Behaviour, like the real thing (DESIGN.md section 1):
+
+- a known path answers 200; HTTP/1.1 keep-alive; the body is gzip-encoded
+  (``Content-Encoding: gzip``) when the client accepts it, as the SEC does;
+- an unknown path answers **403 with the S3 ``AccessDenied`` XML body** (``missing_status=404``
+  mimics the mirrors that answer 404 instead);
+- every request is logged with its arrival time (``time.monotonic()``, taken when the request line
+  has been read, before any latency or fault), so tests can assert
+  ``server.max_requests_in_any_sliding_second() <= rate``;
+- optional ``enforce_rate``: like the SEC, answer the 403 "Request Rate Threshold Exceeded" page
+  to every request that makes some closed one-second window hold more than that many requests.
+
+API::
+
+    with FakeEdgar(latency=0.1) as server:           # or the ``fake_edgar`` pytest fixture
+        server.add("/Archives/edgar/data/1/0000000001-24-000001.txt", b"...")
+        server.add_tree(Path("dir"))                 # every file, path = "/" + relative path
+        server.add_filing(cik, accession, content)   # /Archives/edgar/data/{cik}/{acc}.txt
+        server.add_daily_index(day, content)         # /Archives/edgar/daily-index/.../master.YYYYMMDD.idx
+        server.add_submissions(cik, content)         # /submissions/CIK##########.json
+        server.inject(path, ["503", "429:2", "reset", "truncate", "slow:0.5", "block403", "ua403"])
+        server.latency = 0.05                        # seconds added to every answer
+        server.url                                   # http://127.0.0.1:PORT
+        server.requests                              # [RequestRecord(time, path, headers, answer)]
+        server.count(path), server.arrival_times(), server.max_requests_in_any_sliding_second()
+        server.block_pages_served, server.reset_log()
+
+Faults given to :meth:`FakeEdgar.inject` apply in order to the successive requests for that path
+(one fault per request); then the path is served normally again:
+
+``"503"``, ``"500"``, any ``"5xx"``           that status, small HTML body
+``"503:N"``                                  that status with ``Retry-After: N``
+``"429:N"``                                  429 with ``Retry-After: N`` (a transient throttle)
+``"429"`` or ``"block429"``                  429 without Retry-After, the block page
+``"block403"``                               403 "Request Rate Threshold Exceeded" page
+``"ua403"``                                  403 "Undeclared Automated Tool" page
+``"absent"``/``"403"``, ``"404"``            the missing-file answers, even for a known path
+``"reset"``                                  the connection is reset (RST) without an answer
+``"truncate"``                               Content-Length of the whole body, half of it sent,
+                                             connection closed
+``"cut"``                                    a well-formed 200 of the first half of the body
+                                             (a document cut off without transport evidence)
+``"slow:S"``                                 wait S seconds, then answer normally
+``"ok"``                                     answer normally (a placeholder)
+
+As a subprocess (for CLI end-to-end tests)::
+
+    python -m tests.fake_edgar --port 0 --root DIR [--latency 0.1] [--enforce-rate 10]
+
+serves the files under DIR and prints its URL on the first line of stdout; SIGTERM stops it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import signal
+import socket
+import struct
+import sys
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ACCESS_DENIED_BODY = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message>"
+    b"<RequestId>FAKE0000</RequestId><HostId>fake-edgar</HostId></Error>"
+)
+BLOCK_PAGE = (
+    b"<!DOCTYPE html><html><head><title>SEC.gov | Request Rate Threshold Exceeded</title></head>"
+    b"<body><h1>Your Request Originates from an Undeclared Automated Tool</h1>"
+    b"<p>Request Rate Threshold Exceeded</p><p>To allow for equitable access to all users, SEC "
+    b"reserves the right to limit requests originating from undeclared automated tools.</p>"
+    b"</body></html>"
+)
+# Like the real one, the block page's heading also names "Undeclared Automated Tool": the client
+# must tell the two pages apart by the "Request Rate Threshold Exceeded" phrase.
+UNDECLARED_PAGE = (
+    b"<!DOCTYPE html><html><head><title>SEC.gov | Your Request Originates from an Undeclared "
+    b"Automated Tool</title></head><body><h1>Your Request Originates from an Undeclared Automated "
+    b"Tool</h1><p>Please declare your traffic by updating your user agent to include company "
+    b"specific information.</p></body></html>"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRecord:
+    time: float  # time.monotonic() at arrival
+    path: str
+    headers: Mapping[str, str]
+    answer: str  # "200", "403-absent", a fault name, "403-enforced", ...
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    owner: FakeEdgar
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients that time out or get reset leave broken pipes behind: expected, not noise.
+        pass
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as a real client pool expects
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.server.owner._handle(self)
+
+
+class FakeEdgar:
+    """The fake server (see the module docstring)."""
+
+    def __init__(
+        self,
+        files: Mapping[str, bytes] | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        latency: float = 0.0,
+        enforce_rate: float | None = None,
+        gzip_responses: bool = True,
+        missing_status: int = 403,
+    ) -> None:
+        self._lock = threading.Lock()
+        self._files: dict[str, bytes] = {}
+        self._faults: dict[str, deque[str]] = defaultdict(deque)
+        self._log: list[RequestRecord] = []
+        self.latency = latency
+        self.enforce_rate = enforce_rate
+        self.gzip_responses = gzip_responses
+        self.missing_status = missing_status
+        self.block_pages_served = 0
+        for path, content in (files or {}).items():
+            self.add(path, content)
+        self._server = _Server((host, port), _Handler)
+        self._server.owner = self
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> FakeEdgar:
+        # A short poll interval: shutdown() waits for it, and tests start and stop many servers.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.02,), name="fake-edgar", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(5)
+            self._thread = None
+        self._server.server_close()
+
+    def __enter__(self) -> FakeEdgar:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ content
+
+    def add(self, path: str, content: bytes) -> None:
+        with self._lock:
+            self._files["/" + path.lstrip("/")] = content
+
+    def add_tree(self, root: Path) -> int:
+        """Serve every file under ``root`` at ``/`` + its relative path; returns the count."""
+        count = 0
+        for file in sorted(root.rglob("*")):
+            if file.is_file():
+                self.add("/" + file.relative_to(root).as_posix(), file.read_bytes())
+                count += 1
+        return count
+
+    def add_filing(self, cik: str | int, accession: str, content: bytes) -> str:
+        path = f"/Archives/edgar/data/{int(cik)}/{accession}.txt"
+        self.add(path, content)
+        return path
+
+    def add_daily_index(self, day: date, content: bytes, kind: str = "master") -> str:
+        quarter = (day.month - 1) // 3 + 1
+        path = f"/Archives/edgar/daily-index/{day.year}/QTR{quarter}/{kind}.{day:%Y%m%d}.idx"
+        self.add(path, content)
+        return path
+
+    def add_quarterly_index(self, year: int, quarter: int, content: bytes, *, gz: bool = True) -> str:
+        path = f"/Archives/edgar/full-index/{year}/QTR{quarter}/master.idx"
+        if gz:
+            path += ".gz"
+            content = gzip.compress(content)
+        self.add(path, content)
+        return path
+
+    def add_submissions(
+        self, cik: str | int, content: bytes | Mapping[str, Any], page: str | None = None
+    ) -> str:
+        """The submissions document of a CIK, or one of its older pages (``page`` = file name)."""
+        body = content if isinstance(content, bytes) else json.dumps(content).encode()
+        path = f"/submissions/{page}" if page else f"/submissions/CIK{int(cik):010d}.json"
+        self.add(path, body)
+        return path
+
+    def inject(self, path: str, faults: Iterable[str]) -> None:
+        with self._lock:
+            self._faults["/" + path.lstrip("/")].extend(faults)
+
+    # ------------------------------------------------------------------ the request log
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        with self._lock:
+            return list(self._log)
+
+    def reset_log(self) -> None:
+        with self._lock:
+            self._log.clear()
+            self.block_pages_served = 0
+
+    def count(self, path: str | None = None) -> int:
+        return len(self.arrival_times(path))
+
+    def arrival_times(self, path: str | None = None) -> list[float]:
+        return [r.time for r in self.requests if path is None or r.path == path]
+
+    def max_requests_in_any_sliding_second(self, window: float = 1.0) -> int:
+        """Most requests that arrived within any closed window ``[t, t + window]``."""
+        return _max_in_window(self.arrival_times(), window)
+
+    # ------------------------------------------------------------------ serving
+
+    def _handle(self, handler: _Handler) -> None:
+        arrived = time.monotonic()
+        path = handler.path.split("?", 1)[0]
+        with self._lock:
+            queue = self._faults.get(path)
+            fault = queue.popleft() if queue else "ok"
+            content = self._files.get(path)
+            enforced = False
+            if self.enforce_rate is not None:
+                recent = [r.time for r in self._log if arrived - r.time <= 1.0]
+                enforced = len(recent) + 1 > self.enforce_rate
+            answer = "403-enforced" if enforced else fault
+            self._log.append(RequestRecord(arrived, path, dict(handler.headers.items()), answer))
+            if enforced or fault in ("block403", "block429", "429"):
+                self.block_pages_served += 1
+        delay = self.latency
+        if fault.startswith("slow:"):
+            delay += float(fault.split(":", 1)[1])
+        if delay > 0:
+            time.sleep(delay)
+        if enforced:
+            self._send(handler, 403, BLOCK_PAGE, "text/html")
+            return
+        kind, _, arg = fault.partition(":")
+        if kind == "reset":
+            self._reset(handler)
+        elif kind in ("block403",):
+            self._send(handler, 403, BLOCK_PAGE, "text/html")
+        elif kind in ("block429",) or (kind == "429" and not arg):
+            self._send(handler, 429, BLOCK_PAGE, "text/html")
+        elif kind == "429":
+            self._send(handler, 429, b"Too Many Requests", "text/plain", {"Retry-After": arg})
+        elif kind == "ua403":
+            self._send(handler, 403, UNDECLARED_PAGE, "text/html")
+        elif kind in ("absent", "403"):
+            self._send(handler, 403, ACCESS_DENIED_BODY, "application/xml")
+        elif kind == "404":
+            self._send(handler, 404, b"Not Found", "text/plain")
+        elif kind.isdigit() and kind.startswith("5"):
+            extra = {"Retry-After": arg} if arg else {}
+            self._send(handler, int(kind), b"<html>Service Unavailable</html>", "text/html", extra)
+        elif content is None:
+            if self.missing_status == 404:
+                self._send(handler, 404, b"Not Found", "text/plain")
+            else:
+                self._send(handler, 403, ACCESS_DENIED_BODY, "application/xml")
+        elif kind == "truncate":
+            self._send(handler, 200, content, _content_type(path), truncate=True)
+        elif kind == "cut":
+            self._send(handler, 200, content[: len(content) // 2], _content_type(path))
+        elif kind in ("ok", "slow"):
+            self._send(handler, 200, content, _content_type(path))
+        else:
+            raise ValueError(f"unknown fault {fault!r} for {path}")
+
+    def _send(
+        self,
+        handler: _Handler,
+        status: int,
+        body: bytes,
+        content_type: str,
+        extra: Mapping[str, str] | None = None,
+        *,
+        truncate: bool = False,
+    ) -> None:
+        encoding = None
+        if self.gzip_responses and "gzip" in handler.headers.get("Accept-Encoding", "") and body:
+            body = gzip.compress(body, mtime=0)
+            encoding = "gzip"
+        try:
+            handler.send_response(status)
+            handler.send_header("Content-Type", content_type)
+            handler.send_header("Content-Length", str(len(body)))
+            if encoding:
+                handler.send_header("Content-Encoding", encoding)
+            for name, value in (extra or {}).items():
+                handler.send_header(name, value)
+            if truncate:
+                handler.send_header("Connection", "close")
+            handler.end_headers()
+            handler.wfile.write(body[: len(body) // 2] if truncate else body)
+            handler.wfile.flush()
+        except OSError:
+            handler.close_connection = True
+            return
+        if truncate:
+            handler.close_connection = True
+
+    @staticmethod
+    def _reset(handler: _Handler) -> None:
+        # SO_LINGER with a zero timeout turns close() into a TCP RST: "connection reset by peer".
+        sock: socket.socket = handler.connection
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        handler.close_connection = True
+        sock.close()
+
+
+def _content_type(path: str) -> str:
+    if path.endswith(".json"):
+        return "application/json"
+    if path.endswith(".gz"):
+        return "application/x-gzip"
+    return "text/plain"
+
+
+def _max_in_window(times: Iterable[float], window: float) -> int:
+    ordered = sorted(times)
+    best = start = 0
+    for end, t in enumerate(ordered):
+        while t - ordered[start] > window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+# --------------------------------------------------------------------------- content builders
+
+
+def master_index(rows: Iterable[tuple[str | int, str, str, str, str]], *, day: date | None = None) -> bytes:
+    """A ``master.idx`` with the real header; rows are (cik, company, form, date, file name)."""
+    received = f"{day:%b %d, %Y}" if day else "Jan 02, 2024"
+    header = (
+        "Description:           Daily Index of EDGAR Dissemination Feed\n"
+        f"Last Data Received:    {received}\n"
+        "Comments:              webmaster@sec.gov\n"
+        "Anonymous FTP:         ftp://ftp.sec.gov/edgar/\n"
+        " \n"
+        "CIK|Company Name|Form Type|Date Filed|File Name\n"
+        "--------------------------------------------------------------------------------\n"
+    )
+    body = "".join(f"{cik}|{name}|{form}|{filed}|{file}\n" for cik, name, form, filed, file in rows)
+    return (header + body).encode()
+
+
+def full_submission(accession: str, cik: str | int, *, form: str = "D", size: int = 2000) -> bytes:
+    """A synthetic full submission ``.txt`` (header + a small Form D XML), ``size`` bytes or more."""
+    cik10 = f"{int(cik):010d}"
+    xml = (
+        '<?xml version="1.0"?>\n<edgarSubmission><schemaVersion>X0708</schemaVersion>'
+        f"<submissionType>{form}</submissionType><primaryIssuer><cik>{cik10}</cik>"
+        "<entityName>Fake Issuer LLC</entityName></primaryIssuer></edgarSubmission>\n"
+    )
+    filler = "<!-- " + "x" * max(0, size - len(xml) - 600) + " -->\n"
+    text = (
+        f"<SEC-DOCUMENT>{accession}.txt : 20240102\n"
+        f"<SEC-HEADER>{accession}.hdr.sgml : 20240102\n"
+        "<ACCEPTANCE-DATETIME>20240102101010\n"
+        f"ACCESSION NUMBER:\t\t{accession}\n"
+        f"CONFORMED SUBMISSION TYPE:\t{form}\n"
+        "PUBLIC DOCUMENT COUNT:\t\t1\n"
+        "FILED AS OF DATE:\t\t20240102\n\n"
+        "FILER:\n\n\tCOMPANY DATA:\t\n"
+        "\t\tCOMPANY CONFORMED NAME:\t\t\tFake Issuer LLC\n"
+        f"\t\tCENTRAL INDEX KEY:\t\t\t{cik10}\n\n"
+        "\tFILING VALUES:\n\t\tFORM TYPE:\t\tD\n\t\tSEC FILE NUMBER:\t021-999999\n"
+        "</SEC-HEADER>\n<DOCUMENT>\n"
+        f"<TYPE>{form}\n<SEQUENCE>1\n<FILENAME>primary_doc.xml\n<TEXT>\n<XML>\n{xml}{filler}</XML>\n"
+        "</TEXT>\n</DOCUMENT>\n</SEC-DOCUMENT>\n"
+    )
+    return text.encode()
+
+
+# --------------------------------------------------------------------------- pytest fixture
+
+
+@pytest.fixture
+def fake_edgar() -> Iterator[FakeEdgar]:
+    """A started FakeEdgar on 127.0.0.1 with no files; stopped after the test."""
+    with FakeEdgar() as server:
+        yield server
+
+
+# --------------------------------------------------------------------------- subprocess
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.fake_edgar", description=__doc__.split("\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port (printed on stdout)")
+    parser.add_argument("--root", type=Path, help="serve every file under this folder at /<relative path>")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
+    parser.add_argument("--enforce-rate", type=float, help="answer the block page above this many req/s")
+    parser.add_argument("--missing-status", type=int, choices=(403, 404), default=403)
+    args = parser.parse_args(argv)
+    server = FakeEdgar(
+        host=args.host,
+        port=args.port,
+        latency=args.latency,
+        enforce_rate=args.enforce_rate,
+        missing_status=args.missing_status,
+    )
+    if args.root:
+        server.add_tree(args.root)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    with server:
+        print(server.url, flush=True)
+        stop.wait()
+    print(
+        f"served {server.count()} requests, max {server.max_requests_in_any_sliding_second()} in any second",
+        file=sys.stderr,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
