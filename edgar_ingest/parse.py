@@ -1,0 +1,791 @@
+"""Bytes in, frozen records out: the SEC full submission (.txt/.nc) and the Form D XML.
+
+Pure functions: no I/O, no mutable module state. Every failure is one ``ParseError`` subclass
+with a sentence a user can act on; nothing is half-parsed.
+
+Security: a Form D never carries a DTD, so any ``<!DOCTYPE``/``<!ENTITY`` is refused before the
+XML parser sees the bytes (XXE, billion laughs and quadratic blowup all need one). The lxml
+parser is hardened anyway (no entity resolution, no DTD loading, no network, no huge trees) and
+the parsed tree is checked for a DTD once more, for encodings the byte scan cannot see (UTF-16).
+Documents above ``MAX_DOCUMENT_BYTES`` are refused before any parsing.
+
+Speed (measured with ``bench/parse_bench.py``): one lxml parse per document, then each section
+or record is gathered in a single pass over its elements into a dict keyed by tag (no XPath, no
+``find``, no Python call per element); the records are built from those dicts. A fresh
+``XMLParser`` per call costs ~1 us and keeps the module thread-safe (lxml parser objects must
+not be shared between threads); the libxml2 parse itself is about a third of the total.
+
+Placeholders: the EDGAR Form D tool writes the literal ``None`` when a filer ticks a "none"
+box (previous names, CRD numbers, the placeholder sales-compensation recipient), so ``None``
+(any case) reads as None everywhere. Other text such as ``N/A`` is typed by the filer and kept
+as filed. The placeholder recipient (name ``None``, state ``XX``) is kept as a record, as
+filed: dropping it would make the recipient list disagree with the document.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from lxml import etree
+
+from edgar_ingest.errors import MalformedDocumentError, NotFormDError, UnsafeDocumentError
+from edgar_ingest.records import (
+    Address,
+    Filer,
+    FormDDocument,
+    FormDFiling,
+    Issuer,
+    Offering,
+    RelatedPerson,
+    SalesCompensationRecipient,
+    SecHeader,
+    Signature,
+)
+
+__all__ = [
+    "FORM_D_TYPES",
+    "MAX_DOCUMENT_BYTES",
+    "PARSER_VERSION",
+    "filing_to_dict",
+    "normalise_accession_number",
+    "parse_document",
+    "parse_form_d_xml",
+    "parse_sec_header",
+]
+
+# Bump when the records derived from the same bytes change: stored rows are then re-derived.
+PARSER_VERSION = "1"
+# The largest Form D seen is ~20 kB (14 related persons); 5 MB leaves room for any real one.
+MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
+FORM_D_TYPES = frozenset({"D", "D/A"})
+
+_EASTERN = "America/New_York"
+_Element = etree._Element
+
+# ----------------------------------------------------------------------------- raw bytes
+
+_BOM = b"\xef\xbb\xbf"
+_WHITESPACE = b" \t\r\n"
+_SUBMISSION_STARTS = (
+    b"-----BEGIN PRIVACY-ENHANCED MESSAGE-----",
+    b"<SEC-DOCUMENT>",
+    b"<SEC-HEADER>",
+    b"<SUBMISSION>",
+)
+
+
+def _check_size(content: bytes) -> None:
+    if len(content) > MAX_DOCUMENT_BYTES:
+        raise UnsafeDocumentError(
+            f"The document is {len(content):,} bytes, above the {MAX_DOCUMENT_BYTES:,}-byte limit for a "
+            "Form D; check that the file really is one EDGAR Form D filing."
+        )
+
+
+def _check_no_dtd(content: bytes) -> None:
+    # XXE and entity bombs need a DOCTYPE, which XML allows only in the prolog, before the root
+    # element: scanning the prolog alone (a few dozen bytes) refuses them before libxml2 runs.
+    # A DOCTYPE after the root start is not well-formed and the parser rejects it.
+    root_start = content.find(b"<edgarSubmission")
+    prolog = content if root_start < 0 else content[:root_start]
+    if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
+        raise UnsafeDocumentError(
+            "The document declares a DOCTYPE or ENTITY, which a Form D never has; it was refused as "
+            "unsafe: use the XML exactly as EDGAR serves it."
+        )
+
+
+def _strip_start(content: bytes) -> bytes:
+    # Real files have blank lines before <?xml (a strict parser rejects them), and the <XML>
+    # block of a full submission starts with a newline.
+    if content.startswith(_BOM):
+        content = content[len(_BOM) :]
+    return content.lstrip(_WHITESPACE)
+
+
+def _new_xml_parser() -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,  # so that every child's tag is a str
+        remove_pis=True,
+        collect_ids=False,
+        remove_blank_text=True,  # no whitespace nodes between elements: ~20% faster parse and walk
+    )
+
+
+def _parse_xml(content: bytes) -> _Element:
+    _check_size(content)
+    _check_no_dtd(content)
+    xml = _strip_start(content)
+    if not xml:
+        raise MalformedDocumentError("The document is empty; pass a Form D XML or an EDGAR full submission.")
+    try:
+        root = etree.fromstring(xml, _new_xml_parser())
+    except etree.XMLSyntaxError as exc:
+        reason = (exc.msg or "syntax error").split(", see ")[0].rstrip(".")
+        if "amplification" in reason:  # libxml2's own entity-bomb guard (e.g. a UTF-16 bomb)
+            raise UnsafeDocumentError(
+                "The document declares entities that expand explosively, which a Form D never has; it "
+                "was refused as unsafe: use the XML exactly as EDGAR serves it."
+            ) from None
+        raise MalformedDocumentError(
+            f"The document is not well-formed XML ({reason}); check that it is a complete Form D "
+            "primary_doc.xml or full submission .txt."
+        ) from None
+    # Second line of defence for a DOCTYPE the prolog scan could not see (UTF-16, a decoy root
+    # tag in a comment): nothing was resolved or loaded, but the document is still refused.
+    docinfo = root.getroottree().docinfo
+    if docinfo.internalDTD is not None or docinfo.externalDTD is not None or docinfo.doctype:
+        raise UnsafeDocumentError(
+            "The document declares a DOCTYPE, which a Form D never has; it was refused as unsafe: use "
+            "the XML exactly as EDGAR serves it."
+        )
+    return root
+
+
+# ----------------------------------------------------------------------------- entry point
+
+
+def parse_document(content: bytes) -> FormDFiling:
+    """A full submission (.txt, .nc, PEM-wrapped .txt) or a bare Form D XML, as one filing."""
+    _check_size(content)
+    head = _strip_start(content[:4096])
+    if head.startswith(_SUBMISSION_STARTS):
+        header = parse_sec_header(content)
+        if header.submission_type not in FORM_D_TYPES:
+            raise NotFormDError(
+                f"Submission {header.accession_number} is a {header.submission_type!r} filing, not a "
+                "Form D (D or D/A); only Form D filings can be parsed."
+            )
+        xml = _embedded_xml(content, header.accession_number)
+        return FormDFiling(document=parse_form_d_xml(xml), header=header)
+    # Anything else must be the Form D XML itself; the XML parser says why when it is not.
+    return FormDFiling(document=parse_form_d_xml(content))
+
+
+def _embedded_xml(content: bytes, accession: str) -> bytes:
+    start = content.find(b"<XML>")
+    if start < 0:
+        raise MalformedDocumentError(
+            f"Full submission {accession} contains no <XML> block, so it holds no Form D document; "
+            "download its complete .txt from EDGAR again."
+        )
+    start += len(b"<XML>")
+    end = content.find(b"</XML>", start)
+    if end < 0:
+        raise MalformedDocumentError(
+            f"The <XML> block of full submission {accession} is not closed (the file looks truncated); "
+            "download its complete .txt from EDGAR again."
+        )
+    return content[start:end]
+
+
+# ----------------------------------------------------------------------------- SEC header
+
+
+# Both header dialects: "KEY:<tabs>value" lines in .txt, "<TAG>value" lines in .nc. Each field is
+# found with str.find on its key (the keys are distinctive): several times faster than a Python
+# loop over the header's lines or anchored regexes.
+_ACCESSION_KEYS = ("ACCESSION NUMBER:", "<ACCESSION-NUMBER>")
+# .nc: the submission's <TYPE>; the documents' <TYPE> lines come after the header, cut off.
+_TYPE_KEYS = ("CONFORMED SUBMISSION TYPE:", "<TYPE>")
+_FILED_KEYS = ("FILED AS OF DATE:", "<FILING-DATE>")
+_ACCEPTED_KEYS = ("<ACCEPTANCE-DATETIME>",)
+_CIK_KEYS = ("CENTRAL INDEX KEY:", "<CIK>")
+_NAME_KEYS = ("COMPANY CONFORMED NAME:", "<CONFORMED-NAME>")
+_FILE_NUMBER_KEYS = ("SEC FILE NUMBER:", "<FILE-NUMBER>")
+# Every company role opens a block, (marker, is a filer). Other roles never occur in a Form D,
+# but their CIKs must not be taken for filers'.
+_ROLES = (
+    ("FILER:", True),
+    ("<FILER>", True),
+    ("SUBJECT COMPANY:", False),
+    ("<SUBJECT-COMPANY>", False),
+    ("FILED BY:", False),
+    ("<FILED-BY>", False),
+)
+_HEADER_ENDS = (b"</SEC-HEADER>", b"<DOCUMENT>")
+_ACCESSION_DIGITS = re.compile(r"\d{18}")
+_ACCESSION_DASHED = re.compile(r"\d{10}-\d{2}-\d{6}")
+
+
+def _header_value(text: str, keys: tuple[str, ...], start: int = 0, end: int | None = None) -> str | None:
+    """The rest of the line after the first of ``keys`` found in ``text[start:end]``."""
+    stop = len(text) if end is None else end
+    for key in keys:
+        found = text.find(key, start, stop)
+        if found >= 0:
+            found += len(key)
+            eol = text.find("\n", found, stop)
+            return text[found : stop if eol < 0 else eol].strip() or None
+    return None
+
+
+def parse_sec_header(content: bytes) -> SecHeader:
+    """The SEC header of a full submission (.txt or .nc); the Form D XML after it is not read."""
+    _check_size(content)
+    end = len(content)
+    for marker in _HEADER_ENDS:
+        position = content.find(marker)
+        if 0 <= position < end:
+            end = position
+    text = content[:end].decode("utf-8", errors="replace")
+
+    accession = _header_value(text, _ACCESSION_KEYS)
+    if accession is None:
+        raise MalformedDocumentError(
+            "The SEC header has no ACCESSION NUMBER; pass a complete EDGAR full submission (.txt or .nc) "
+            "or the bare Form D XML."
+        )
+    submission_type = _header_value(text, _TYPE_KEYS)
+    if submission_type is None:
+        raise MalformedDocumentError(
+            f"The SEC header of {accession} has no submission type; download its complete .txt again."
+        )
+    blocks: list[tuple[int, bool]] = []
+    for role, is_filer in _ROLES:
+        found = text.find(role)
+        while found >= 0:
+            blocks.append((found + len(role), is_filer))
+            found = text.find(role, found + 1)
+    blocks.sort()
+    filers = []
+    for index, (start, is_filer) in enumerate(blocks):
+        if is_filer:
+            stop = blocks[index + 1][0] if index + 1 < len(blocks) else len(text)
+            cik = _header_value(text, _CIK_KEYS, start, stop)
+            name = _header_value(text, _NAME_KEYS, start, stop)
+            file_number = _header_value(text, _FILE_NUMBER_KEYS, start, stop)
+            filers.append(_filer(cik, name, file_number, accession))
+    return SecHeader(
+        accession_number=_header_accession(accession),
+        submission_type=submission_type,
+        filed_as_of_date=_header_date(_header_value(text, _FILED_KEYS), accession),
+        accepted_at=_header_datetime(_header_value(text, _ACCEPTED_KEYS), accession),
+        filers=tuple(filers),
+    )
+
+
+def _header_accession(value: str) -> str:
+    normalised = normalise_accession_number(value)
+    if not _ACCESSION_DASHED.fullmatch(normalised):
+        raise MalformedDocumentError(
+            f"The SEC header's accession number {value!r} is not of the form 0001234567-24-000001; "
+            "download the full submission from EDGAR again."
+        )
+    return normalised
+
+
+def _digits_to_datetime(value: str | None, length: int) -> datetime | None:
+    # Slicing, not strptime: strptime costs ~10 us a call, more than the rest of the header.
+    if value is None or len(value) != length or not (value.isascii() and value.isdigit()):
+        return None
+    try:
+        hour, minute, second = (
+            (int(value[8:10]), int(value[10:12]), int(value[12:14])) if length == 14 else (0, 0, 0)
+        )
+        return datetime(int(value[:4]), int(value[4:6]), int(value[6:8]), hour, minute, second)
+    except ValueError:  # month 13, 30 February, hour 25...
+        return None
+
+
+def _header_date(value: str | None, accession: str) -> date:
+    parsed = _digits_to_datetime(value, 8)
+    if parsed is None:
+        raise MalformedDocumentError(
+            f"The SEC header of {accession} has no valid FILED AS OF DATE (YYYYMMDD); download its "
+            "complete .txt again."
+        )
+    return parsed.date()
+
+
+def _header_datetime(value: str | None, accession: str) -> datetime | None:
+    if value is None:
+        return None  # the .nc dissemination variant carries no acceptance time
+    parsed = _digits_to_datetime(value, 14)
+    if parsed is None:
+        raise MalformedDocumentError(
+            f"The SEC header of {accession} has an ACCEPTANCE-DATETIME {value!r} that is not "
+            "YYYYMMDDHHMMSS; download its complete .txt again."
+        )
+    return parsed.replace(tzinfo=ZoneInfo(_EASTERN))
+
+
+def _filer(cik: str | None, name: str | None, file_number: str | None, accession: str) -> Filer:
+    if cik is None or not cik.isdigit():
+        raise MalformedDocumentError(
+            f"A FILER of {accession} has no numeric CENTRAL INDEX KEY; download its complete .txt again."
+        )
+    return Filer(cik=cik.zfill(10), name=name, file_number=file_number)
+
+
+def normalise_accession_number(value: str) -> str:
+    """``000123456724000001`` or ``0001234567-24-000001`` -> the dashed form; other text unchanged."""
+    value = value.strip()
+    digits = "".join(value.split()).replace("-", "")
+    if _ACCESSION_DIGITS.fullmatch(digits):
+        return f"{digits[:10]}-{digits[10:12]}-{digits[12:]}"
+    return value
+
+
+# ----------------------------------------------------------------------------- XML values
+
+# The EDGAR tool's "none" answer; compared exactly because .lower() on every text costs time.
+_PLACEHOLDERS = frozenset({"None", "NONE", "none"})
+_TRUE = frozenset({"true", "True", "TRUE", "Y", "y", "YES", "Yes", "yes", "1"})
+_FALSE = frozenset({"false", "False", "FALSE", "N", "n", "NO", "No", "no", "0"})
+_DECIMAL = re.compile(r"\d+(?:\.\d+)?")
+
+# A section's leaves are gathered in one pass over ``element.iter()`` into a dict keyed by tag:
+# one lxml proxy per element and a few dict operations, which is what makes the parser fast
+# (no XPath, no ``find``, no Python call per field). Tags that occur under several parents of
+# one section are keyed "parent/tag"; repeated tags are gathered into lists, in document order.
+_QUALIFIED = frozenset({"value", "previousName", "dollarAmount", "isEstimate", "clarificationOfResponse"})
+_LISTED = frozenset(
+    {
+        "relationship",  # relatedPersonRelationshipList
+        "item",  # federalExemptionsExclusions
+        "state",  # statesOfSolicitationList
+        "statesOfSolicitationList/value",  # "All States"
+        "issuerPreviousNameList/previousName",
+        "issuerPreviousNameList/value",  # "None" placeholder (or, rarely, a name)
+        "edgarPreviousNameList/previousName",
+        "edgarPreviousNameList/value",
+    }
+)
+_SPECIAL = _QUALIFIED | _LISTED
+# Read nowhere on purpose: statesOfSolicitationList/description repeats each state code's name
+# (ILLINOIS after IL). Containers carry no text and drop out of the pass by themselves.
+
+_Values = dict[str, str]
+_Lists = dict[str, list[str]]
+
+
+def _collect(element: _Element, values: _Values, lists: _Lists) -> None:
+    """Every non-empty, non-placeholder leaf text under ``element`` into ``values``/``lists``."""
+    placeholders, special = _PLACEHOLDERS, _SPECIAL  # locals: this loop runs for every element
+    for node in element.iter():
+        text = node.text
+        if text is None:
+            continue
+        text = text.strip()
+        if not text or text in placeholders:
+            continue
+        tag: str = node.tag
+        if tag in special:
+            if tag in _QUALIFIED:
+                parent = node.getparent()
+                tag = f"{parent.tag if parent is not None else ''}/{tag}"
+            if tag in _LISTED:
+                lists.setdefault(tag, []).append(text)
+                continue
+        values[tag] = text
+
+
+def _leaves(element: _Element) -> tuple[_Values, _Lists]:
+    values: _Values = {}
+    lists: _Lists = {}
+    _collect(element, values, lists)
+    return values, lists
+
+
+def _malformed_value(tag: str, text: str, expected: str) -> MalformedDocumentError:
+    name = tag.rpartition("/")[2]
+    return MalformedDocumentError(
+        f"The Form D has <{name}>{text[:40]}</{name}>, which is not {expected}; the document does not "
+        "follow the EDGAR Form D schema: fetch it again from EDGAR or report it."
+    )
+
+
+def _flag(values: _Values, tag: str) -> bool:
+    """A checkbox: absent or empty is False (EDGAR omits unticked boxes)."""
+    text = values.get(tag)
+    if text is None or text in _FALSE:
+        return False
+    if text in _TRUE:
+        return True
+    raise _malformed_value(tag, text, "true or false")
+
+
+def _optional_flag(values: _Values, tag: str) -> bool | None:
+    text = values.get(tag)
+    return None if text is None else _flag(values, tag)
+
+
+def _decimal(tag: str, text: str) -> Decimal:
+    if text.isascii() and text.isdigit():
+        return Decimal(text)
+    cleaned = "".join(text.split()).replace(",", "")
+    if not _DECIMAL.fullmatch(cleaned):
+        raise _malformed_value(tag, text, "an amount in dollars")
+    return Decimal(cleaned)
+
+
+def _amount(values: _Values, tag: str) -> Decimal | None:
+    text = values.get(tag)
+    return None if text is None else _decimal(tag, text)
+
+
+def _amount_or_indefinite(values: _Values, tag: str) -> tuple[Decimal | None, bool]:
+    """(amount, is_indefinite): "Indefinite" is None plus True, never 0."""
+    text = values.get(tag)
+    if text is None:
+        return None, False
+    if text.lower() == "indefinite":
+        return None, True
+    return _decimal(tag, text), False
+
+
+def _integer(values: _Values, tag: str) -> int | None:
+    text = values.get(tag)
+    if text is None:
+        return None
+    cleaned = "".join(text.split()).replace(",", "")
+    if not (cleaned.isascii() and cleaned.isdigit()):
+        raise _malformed_value(tag, text, "a whole number")
+    return int(cleaned)
+
+
+def _date(values: _Values, tag: str) -> date | None:
+    text = values.get(tag)
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise _malformed_value(tag, text, "a date (YYYY-MM-DD)") from None
+
+
+def _cik(values: _Values) -> str | None:
+    text = values.get("cik")
+    if text is None:
+        return None
+    if not (text.isascii() and text.isdigit()):
+        raise _malformed_value("cik", text, "a numeric CIK")
+    return text.zfill(10)
+
+
+def _texts(lists: _Lists, *tags: str) -> tuple[str, ...]:
+    if len(tags) == 1:
+        return tuple(lists.get(tags[0], ()))
+    return tuple(text for tag in tags for text in lists.get(tag, ()))
+
+
+_NO_ADDRESS_FIELDS = (None, None, None, None, None, None)
+
+
+def _address(values: _Values) -> Address | None:
+    """The one address of a record (issuer, person, recipient); None when none is given."""
+    street1 = values.get("street1")
+    street2 = values.get("street2")
+    city = values.get("city")
+    state = values.get("stateOrCountry")
+    description = values.get("stateOrCountryDescription")
+    zip_code = values.get("zipCode")
+    if (street1, street2, city, state, description, zip_code) == _NO_ADDRESS_FIELDS:
+        return None
+    return Address(
+        street1=street1,
+        street2=street2,
+        city=city,
+        state_or_country=state,
+        state_or_country_description=description,
+        zip_code=zip_code,
+    )
+
+
+def _root_text(element: _Element) -> str | None:
+    text = element.text
+    if text is None:
+        return None
+    text = text.strip()
+    return None if not text or text in _PLACEHOLDERS else text
+
+
+# ----------------------------------------------------------------------------- Form D XML
+
+
+def parse_form_d_xml(content: bytes) -> FormDDocument:
+    """The Form D XML (``<edgarSubmission>``), every section, normalised per ``records``."""
+    root = _parse_xml(content)
+    tag = root.tag
+    if tag != "edgarSubmission":
+        raise NotFormDError(
+            f"The XML root element is <{_local(tag)}>{_namespace_note(tag)}, not the <edgarSubmission> "
+            "of a Form D; only Form D (D or D/A) documents can be parsed."
+        )
+    schema_version = submission_type = test_or_live = None
+    primary: _Element | None = None
+    issuer_list: _Element | None = None
+    persons_list: _Element | None = None
+    offering_data: _Element | None = None
+    for child in root:
+        section = child.tag
+        if section == "schemaVersion":
+            schema_version = _root_text(child)
+        elif section == "submissionType":
+            submission_type = _root_text(child)
+        elif section == "testOrLive":
+            test_or_live = _root_text(child)
+        elif section == "primaryIssuer":
+            primary = child
+        elif section == "issuerList":
+            issuer_list = child
+        elif section == "relatedPersonsList":
+            persons_list = child
+        elif section == "offeringData":
+            offering_data = child
+    # The submission type is checked before any section is read: a non-Form D fails fast.
+    if submission_type not in FORM_D_TYPES:
+        raise NotFormDError(
+            f"The document's submission type is {submission_type!r}, not a Form D (D or D/A); only Form D "
+            "filings can be parsed."
+        )
+    if primary is None or offering_data is None:
+        missing = "primaryIssuer" if primary is None else "offeringData"
+        raise MalformedDocumentError(
+            f"The Form D has no <{missing}> section; the document is incomplete: fetch it again from EDGAR."
+        )
+    co_issuers, has_over_100_issuers = _issuer_list(issuer_list)
+    offering, is_authorized_representative, signatures = _offering(offering_data)
+    return FormDDocument(
+        schema_version=schema_version,
+        submission_type=submission_type,
+        test_or_live=test_or_live,
+        primary_issuer=_issuer(primary),
+        co_issuers=co_issuers,
+        has_over_100_issuers=has_over_100_issuers,
+        related_persons=_related_persons(persons_list),
+        offering=offering,
+        is_authorized_representative=is_authorized_representative,
+        signatures=signatures,
+    )
+
+
+def _local(tag: object) -> str:
+    text = str(tag)
+    return text.rpartition("}")[2] if text.startswith("{") else text
+
+
+def _namespace_note(tag: object) -> str:
+    text = str(tag)
+    return f" in namespace {text[1:].partition('}')[0]}" if text.startswith("{") else ""
+
+
+def _issuer(element: _Element) -> Issuer:
+    values, lists = _leaves(element)
+    choice = None
+    if _flag(values, "overFiveYears"):
+        choice = "over_five_years"
+    elif _flag(values, "withinFiveYears"):
+        choice = "within_five_years"
+    elif _flag(values, "yetToBeFormed"):
+        choice = "yet_to_be_formed"
+    return Issuer(
+        cik=_cik(values),
+        entity_name=values.get("entityName"),
+        address=_address(values),  # issuerAddress: the only address inside an issuer
+        phone_number=values.get("issuerPhoneNumber"),
+        jurisdiction_of_inc=values.get("jurisdictionOfInc"),
+        # <previousName>* or a single <value>None</value>, whose placeholder drops out.
+        issuer_previous_names=_texts(
+            lists, "issuerPreviousNameList/previousName", "issuerPreviousNameList/value"
+        ),
+        edgar_previous_names=_texts(
+            lists, "edgarPreviousNameList/previousName", "edgarPreviousNameList/value"
+        ),
+        entity_type=values.get("entityType"),
+        entity_type_other_description=values.get("entityTypeOtherDesc"),
+        year_of_inc_choice=choice,
+        year_of_inc=_integer(values, "yearOfInc/value"),
+    )
+
+
+def _issuer_list(element: _Element | None) -> tuple[tuple[Issuer, ...], bool]:
+    if element is None:
+        return (), False
+    issuers: list[Issuer] = []
+    over_100 = False
+    for child in element:
+        if child.tag == "issuer":
+            issuers.append(_issuer(child))
+        elif child.tag == "over100IssuerFlag":
+            over_100 = _flag(_leaves(child)[0], "over100IssuerFlag")
+    return tuple(issuers), over_100
+
+
+def _related_persons(element: _Element | None) -> tuple[RelatedPerson, ...]:
+    if element is None:
+        return ()
+    persons = []
+    for info in element:
+        if info.tag != "relatedPersonInfo":
+            continue
+        values, lists = _leaves(info)
+        persons.append(
+            RelatedPerson(
+                # Companies are often split across first/last name ("LLC" / "Fund GP,"): kept as filed.
+                first_name=values.get("firstName"),
+                middle_name=values.get("middleName"),
+                last_name=values.get("lastName"),
+                address=_address(values),
+                relationships=_texts(lists, "relationship"),
+                relationship_clarification=values.get("relationshipClarification"),
+            )
+        )
+    return tuple(persons)
+
+
+def _recipient(element: _Element) -> SalesCompensationRecipient:
+    values, lists = _leaves(element)
+    states = lists.get("state", [])
+    is_all_states = False
+    for value in lists.get("statesOfSolicitationList/value", ()):
+        if value.lower() == "all states":
+            is_all_states = True
+        else:  # the schema allows only "All States" here; anything else is kept as a state, as filed
+            states.append(value)
+    return SalesCompensationRecipient(
+        name=values.get("recipientName"),
+        crd_number=values.get("recipientCRDNumber"),
+        associated_broker_dealer_name=values.get("associatedBDName"),
+        associated_broker_dealer_crd_number=values.get("associatedBDCRDNumber"),
+        address=_address(values),
+        states_of_solicitation=tuple(states),
+        is_all_states=is_all_states,
+        is_foreign_solicitation=_flag(values, "foreignSolicitation"),
+    )
+
+
+def _signature(element: _Element) -> Signature:
+    values, _ = _leaves(element)
+    return Signature(
+        issuer_name=values.get("issuerName"),
+        signature_name=values.get("signatureName"),
+        name_of_signer=values.get("nameOfSigner"),
+        title=values.get("signatureTitle"),
+        signature_date=_date(values, "signatureDate"),
+    )
+
+
+def _previous_accession(text: str | None) -> str | None:
+    # Typed by the filer: normalised when it is an accession number, else kept as a hint.
+    return None if text is None else normalise_accession_number(text)
+
+
+def _offering(element: _Element) -> tuple[Offering, bool, tuple[Signature, ...]]:
+    # Every section but the two lists of records lands in one dict: their tags are unique
+    # across offeringData once the ambiguous ones are keyed by parent (see _QUALIFIED).
+    values: _Values = {}
+    lists: _Lists = {}
+    recipients: list[SalesCompensationRecipient] = []
+    signatures: list[Signature] = []
+    for section in element:
+        tag = section.tag
+        if tag == "salesCompensationList":
+            for child in section:
+                if child.tag == "recipient":
+                    recipients.append(_recipient(child))
+                elif child.tag == "over100RecipientFlag":
+                    _collect(child, values, lists)
+        elif tag == "signatureBlock":
+            for child in section:
+                if child.tag == "signature":
+                    signatures.append(_signature(child))
+                elif child.tag == "authorizedRepresentative":
+                    _collect(child, values, lists)
+        else:
+            _collect(section, values, lists)
+
+    total_offering, offering_indefinite = _amount_or_indefinite(values, "totalOfferingAmount")
+    total_remaining, remaining_indefinite = _amount_or_indefinite(values, "totalRemaining")
+    offering = Offering(
+        industry_group=values.get("industryGroupType"),
+        investment_fund_type=values.get("investmentFundType"),
+        is_40_act=_optional_flag(values, "is40Act"),
+        revenue_range=values.get("revenueRange"),
+        aggregate_net_asset_value_range=values.get("aggregateNetAssetValueRange"),
+        # Codes in document order, spaces removed ("3C. 7" is "3C.7").
+        federal_exemptions=tuple("".join(code.split()) for code in lists.get("item", ())),
+        is_amendment=_flag(values, "isAmendment"),
+        previous_accession_number=_previous_accession(values.get("previousAccessionNumber")),
+        first_sale_date=_date(values, "dateOfFirstSale/value"),
+        is_first_sale_yet_to_occur=_flag(values, "yetToOccur"),
+        is_more_than_one_year=_flag(values, "moreThanOneYear"),
+        is_equity=_flag(values, "isEquityType"),
+        is_debt=_flag(values, "isDebtType"),
+        is_option_to_acquire=_flag(values, "isOptionToAcquireType"),
+        is_security_to_be_acquired=_flag(values, "isSecurityToBeAcquiredType"),
+        is_pooled_investment_fund_interest=_flag(values, "isPooledInvestmentFundType"),
+        is_tenant_in_common=_flag(values, "isTenantInCommonType"),
+        is_mineral_property=_flag(values, "isMineralPropertyType"),
+        is_other_security=_flag(values, "isOtherType"),
+        other_security_description=values.get("descriptionOfOtherType"),
+        is_business_combination=_flag(values, "isBusinessCombinationTransaction"),
+        business_combination_clarification=values.get(
+            "businessCombinationTransaction/clarificationOfResponse"
+        ),
+        minimum_investment=_amount(values, "minimumInvestmentAccepted"),
+        sales_compensation_recipients=tuple(recipients),
+        has_over_100_recipients=_flag(values, "over100RecipientFlag"),
+        total_offering_amount=total_offering,
+        is_offering_amount_indefinite=offering_indefinite,
+        total_amount_sold=_amount(values, "totalAmountSold"),
+        total_remaining=total_remaining,
+        is_remaining_indefinite=remaining_indefinite,
+        sales_amounts_clarification=values.get("offeringSalesAmounts/clarificationOfResponse"),
+        has_non_accredited_investors=_flag(values, "hasNonAccreditedInvestors"),
+        non_accredited_investors=_integer(values, "numberNonAccreditedInvestors"),
+        total_investors=_integer(values, "totalNumberAlreadyInvested"),
+        sales_commissions=_amount(values, "salesCommissions/dollarAmount"),
+        is_sales_commissions_estimate=_flag(values, "salesCommissions/isEstimate"),
+        finders_fees=_amount(values, "findersFees/dollarAmount"),
+        is_finders_fees_estimate=_flag(values, "findersFees/isEstimate"),
+        commissions_clarification=values.get("salesCommissionsFindersFees/clarificationOfResponse"),
+        gross_proceeds_used=_amount(values, "grossProceedsUsed/dollarAmount"),
+        is_gross_proceeds_estimate=_flag(values, "grossProceedsUsed/isEstimate"),
+        proceeds_clarification=values.get("useOfProceeds/clarificationOfResponse"),
+    )
+    return offering, _flag(values, "authorizedRepresentative"), tuple(signatures)
+
+
+# ----------------------------------------------------------------------------- JSON
+
+
+def filing_to_dict(filing: FormDFiling) -> dict[str, object]:
+    """A JSON-ready dict: amounts as exact decimal strings, dates ISO 8601, tuples as lists.
+
+    The first keys repeat the filing's identity (accession, type, CIK, file number) so that a
+    reader does not have to know where each one lives.
+    """
+    return {
+        "accession_number": filing.accession_number,
+        "submission_type": filing.submission_type,
+        "cik": filing.primary_cik,
+        "file_number": filing.file_number,
+        "parser_version": PARSER_VERSION,
+        "header": _jsonable(filing.header),
+        "document": _jsonable(filing.document),
+    }
+
+
+def _jsonable(value: object) -> object:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Decimal):
+        return format(value, "f")  # never exponent notation, never a float
+    if isinstance(value, date):  # datetime is a date subclass; both have isoformat()
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [_jsonable(item) for item in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    raise TypeError(f"cannot convert {type(value).__name__} to JSON")

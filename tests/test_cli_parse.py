@@ -1,0 +1,112 @@
+"""``edgar-ingest parse`` through the real entry point (``python -m edgar_ingest``)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from edgar_ingest.cli import main
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "edgar_ingest", "parse", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_json_output_is_the_full_record_with_exact_amounts(fixtures_dir: Path) -> None:
+    result = run_cli(fixtures_dir / "formd" / "full_submission_two_filers.txt", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    record = json.loads(result.stdout)
+    assert record["accession_number"] == "0009990001-24-000002"
+    assert record["file_number"] == "021-999001"
+    assert record["cik"] == "0009990001"
+    assert record["header"]["accepted_at"] == "2024-03-04T17:35:12-05:00"
+    assert [f["cik"] for f in record["header"]["filers"]] == ["0009990001", "0009990002"]
+    offering = record["document"]["offering"]
+    assert offering["total_offering_amount"] == "1500000"
+    assert offering["total_amount_sold"] == "250000"
+    assert offering["minimum_investment"] == "25000"
+    assert offering["first_sale_date"] == "2024-02-29"
+    assert offering["federal_exemptions"] == ["06b", "3C", "3C.7"]
+    assert len(record["document"]["co_issuers"]) == 2
+
+
+def test_json_keeps_decimal_cents_and_indefinite_as_null_with_flag(fixtures_dir: Path) -> None:
+    result = run_cli(fixtures_dir / "formd" / "indefinite_amounts.xml", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    offering = json.loads(result.stdout)["document"]["offering"]
+    assert offering["total_amount_sold"] == "1234567.89"
+    assert (offering["total_offering_amount"], offering["is_offering_amount_indefinite"]) == (None, True)
+    assert (offering["total_remaining"], offering["is_remaining_indefinite"]) == (None, True)
+
+
+def test_default_text_output_summarises_the_filing(fixtures_dir: Path) -> None:
+    result = run_cli(fixtures_dir / "formd" / "dissemination.nc")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "Accession number:   0009990001-24-000003" in lines
+    assert "Submission type:    D/A" in lines
+    assert "Amendment of:       0009990001-24-000001" in lines
+    assert "Offering amount:    $1,500,000" in lines
+    assert "Issuer:             Example Widget Fund I, L.P. (CIK 0009990001)" in lines
+
+
+def test_hostile_document_exits_2_with_one_line_on_stderr(tmp_path: Path) -> None:
+    hostile = tmp_path / "xxe.xml"
+    hostile.write_bytes(
+        b'<?xml version="1.0"?>\n<!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n'
+        b"<edgarSubmission><submissionType>D</submissionType><testOrLive>&x;</testOrLive></edgarSubmission>\n"
+    )
+    result = run_cli(hostile)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith("edgar-ingest: The document declares a DOCTYPE")
+
+
+def test_missing_file_exits_2_with_one_line_on_stderr(tmp_path: Path) -> None:
+    result = run_cli(tmp_path / "absent.xml")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"edgar-ingest: {tmp_path / 'absent.xml'} does not exist; "
+        "pass the path of a local .xml, .txt or .nc file."
+    ]
+
+
+@pytest.mark.parametrize("name", ["folder", "not_form_d"])
+def test_folder_and_other_documents_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    target = tmp_path
+    if name == "not_form_d":
+        target = tmp_path / "other.xml"
+        target.write_bytes(b"<?xml version='1.0'?><ownershipDocument/>")
+    assert main(["parse", str(target)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert len(captured.err.splitlines()) == 1
+
+
+def test_parse_command_has_help_text() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "edgar_ingest", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0
+    assert any(line.split()[:1] == ["parse"] and len(line.split()) > 1 for line in result.stdout.splitlines())
