@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from edgar_ingest import __version__
-from edgar_ingest.commands import parse, storage
+from edgar_ingest.commands import parse, pipeline, storage
 from edgar_ingest.commands.options import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE, Handler
 from edgar_ingest.errors import ConfigError, EdgarIngestError, LockHeldError, ParseError
 from edgar_ingest.settings import Settings
@@ -49,6 +49,7 @@ def _register_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     # one line per command module: <module>.register(sub)
     parse.register(sub)
     storage.register(sub)
+    pipeline.register(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

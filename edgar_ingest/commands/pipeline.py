@@ -1,0 +1,380 @@
+"""Network commands: ``sync``, ``backfill``; and their companions ``status`` and ``failures``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo
+
+from edgar_ingest.commands.options import (
+    EXIT_FAILED,
+    EXIT_OK,
+    add_database_option,
+    add_migrate_option,
+    add_network_options,
+)
+from edgar_ingest.errors import ConfigError, FetchError, ParseError
+from edgar_ingest.fetch import fetch_filing
+from edgar_ingest.http import EdgarClient
+from edgar_ingest.parse import PARSER_VERSION, parse_document
+from edgar_ingest.pipeline import PipelineContext, RunAborted, plan_sync, run_backfill, run_sync
+from edgar_ingest.progress import Progress
+from edgar_ingest.records import FilingRef, RunCounts
+from edgar_ingest.settings import Settings
+from edgar_ingest.store import FailureInfo, Lock, OutcomeStatus, Store
+
+EASTERN = ZoneInfo("America/New_York")
+# One lock for every run that talks to EDGAR: the SEC's limit is per user across processes, so
+# a backfill and a sync must not run side by side either.
+NETWORK_LOCK = "edgar-network"
+HEARTBEAT_S = 60.0
+
+
+def _iso_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date: use YYYY-MM-DD") from None
+
+
+def _cik(value: str) -> str:
+    digits = value.strip()
+    if not digits.isdigit() or len(digits) > 10:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a CIK: use up to 10 digits")
+    return digits.zfill(10)
+
+
+def _today_eastern() -> date:
+    # EDGAR dates filings in US/Eastern; "today" means today there.
+    return datetime.now(EASTERN).date()
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    add_database_option(parser)
+    add_migrate_option(parser)
+    add_network_options(parser)
+    parser.add_argument(
+        "--workers", type=int, default=8, help="requests in flight at once (paced by --max-rps; default 8)"
+    )
+    parser.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="progress lines on stderr as text (a bar on a TTY) or one JSON object per line",
+    )
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sync = sub.add_parser(
+        "sync",
+        help="the scheduled job: fetch new D and D/A filings day by day from the checkpoint",
+        description="Walk each business day's daily index from the checkpoint (or --since) through "
+        "--until (default today, US/Eastern), fetch every D and D/A filing not yet stored, parse and "
+        "store it. The checkpoint moves only past days whose filings are all stored or recorded as "
+        "failed. Without a checkpoint or --since, the first run starts 7 days back.",
+    )
+    sync.add_argument("--since", type=_iso_date, help="first day to walk (YYYY-MM-DD)")
+    sync.add_argument("--until", type=_iso_date, help="last day to walk (YYYY-MM-DD; default today)")
+    _add_run_options(sync)
+    sync.set_defaults(handler=cmd_sync)
+
+    backfill = sub.add_parser(
+        "backfill",
+        help="fetch every D and D/A filed in [--start, --end) through quarterly indexes or by CIK",
+        description="Fetch every D and D/A filing whose filing date is in the half-open range "
+        "[--start, --end), through EDGAR's quarterly indexes or, with --cik, the submissions API. "
+        "Resumable: run it again after a stop and it fetches only what is not stored yet. Never "
+        "moves the sync checkpoint.",
+    )
+    backfill.add_argument("--start", type=_iso_date, required=True, help="first filing date (inclusive)")
+    backfill.add_argument("--end", type=_iso_date, required=True, help="end filing date (exclusive)")
+    backfill.add_argument(
+        "--cik", type=_cik, action="append", default=[], help="only this issuer's filings (repeatable)"
+    )
+    _add_run_options(backfill)
+    backfill.set_defaults(handler=cmd_backfill)
+
+    status = sub.add_parser("status", help="checkpoint, counts, last runs and unresolved failures")
+    add_database_option(status)
+    add_migrate_option(status)
+    status.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    status.set_defaults(handler=cmd_status)
+
+    failures = sub.add_parser("failures", help="list documents that failed, or --retry them")
+    add_database_option(failures)
+    add_migrate_option(failures)
+    add_network_options(failures)
+    failures.add_argument(
+        "--retry",
+        action="store_true",
+        help="re-parse failed documents whose bytes are stored (no network) and fetch the others again",
+    )
+    failures.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    failures.set_defaults(handler=cmd_failures)
+
+
+# --------------------------------------------------------------------------- running a job
+
+
+@contextmanager
+def _held_lock(store: Store) -> Iterator[Lock]:
+    """The network lock, kept alive by a heartbeat thread so a long pause cannot expire it."""
+    lock = store.acquire_lock(NETWORK_LOCK)
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(HEARTBEAT_S):
+            try:
+                lock.heartbeat()
+            except Exception:  # the run itself will notice a lost database; keep beating quietly
+                continue
+
+    thread = threading.Thread(target=beat, name="lock-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield lock
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        lock.release()
+
+
+def _run_job(
+    args: argparse.Namespace,
+    settings: Settings,
+    command: str,
+    range_start: date | None,
+    range_end: date | None,
+    body: Callable[[PipelineContext], str | None],
+) -> int:
+    """Common frame of sync and backfill: client, store, lock, run record, report, exit code."""
+    settings.require_user_agent()  # before the database is touched, and before any request
+    if args.workers < 1:
+        raise ConfigError("--workers must be at least 1.")
+    store = Store.from_url(settings.database_url, migrate=not args.no_migrate)
+    try:
+        with _held_lock(store), EdgarClient(settings) as client:
+            progress = Progress(stream=sys.stderr, is_tty=sys.stderr.isatty(), log_format=args.log_format)
+            ctx = PipelineContext(client=client, store=store, progress=progress, workers=args.workers)
+            run_id = store.start_run(command, range_start_date=range_start, range_end_date=range_end)
+            status, message, code = "completed", None, EXIT_OK
+            try:
+                message = body(ctx)
+            except RunAborted as exc:
+                status, message, code = "failed", str(exc), EXIT_FAILED
+            except KeyboardInterrupt:
+                status, message = "interrupted", "interrupted; run the same command again to resume"
+                raise
+            finally:
+                progress.finish()
+                _take_client_stats(ctx.counts, client)
+                store.finish_run(run_id, ctx.counts, status=status, message=message)
+                _print_report(command, ctx.counts, status, message, args.log_format)
+            return code
+    finally:
+        store.close()
+
+
+def _take_client_stats(counts: RunCounts, client: EdgarClient) -> None:
+    stats = client.stats.snapshot()
+    counts.requests = stats.requests
+    counts.retries = stats.retries
+    counts.block_pauses = stats.block_pauses
+
+
+def _print_report(command: str, counts: RunCounts, status: str, message: str | None, log_format: str) -> None:
+    fields = {
+        name: getattr(counts, name)
+        for name in (
+            "discovered",
+            "fetched",
+            "skipped",
+            "inserted",
+            "updated",
+            "unchanged",
+            "failed",
+            "requests",
+            "retries",
+            "block_pauses",
+        )
+    }
+    if log_format == "json":
+        print(json.dumps({"command": command, "status": status, "message": message, **fields}))
+    else:
+        print(f"{command} {status}: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in fields.items()))
+        if message:
+            print(message)
+        for source, reason in counts.failures[:20]:
+            print(f"  failed: {source}: {reason}")
+        if len(counts.failures) > 20:
+            print(f"  ... and {len(counts.failures) - 20} more (edgar-ingest failures)")
+
+
+def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
+    today = _today_eastern()
+    until: date = args.until or today
+    since: date | None = args.since
+    if since is not None and since > until:
+        raise ConfigError(f"--since {since} is after --until {until}.")
+
+    def body(ctx: PipelineContext) -> str | None:
+        plan = plan_sync(ctx.store.get_checkpoint(), since, until, today)
+        if plan.start > plan.until:
+            return f"nothing to do: the checkpoint is {plan.start - timedelta(days=1)}"
+        ctx.progress.event("sync", start=plan.start.isoformat(), until=plan.until.isoformat())
+        run_sync(ctx, plan, ctx.store.set_checkpoint)
+        return f"checkpoint {ctx.store.get_checkpoint()}"
+
+    return _run_job(args, settings, "sync", since, until, body)
+
+
+def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
+    start: date = args.start
+    end: date = args.end
+    if end <= start:
+        raise ConfigError(f"--end {end} must be after --start {start} (the range is half-open).")
+
+    def body(ctx: PipelineContext) -> str | None:
+        run_backfill(ctx, start, end, args.cik)
+        return None
+
+    return _run_job(args, settings, "backfill", start, end, body)
+
+
+# --------------------------------------------------------------------------- status, failures
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    store = Store.from_url(settings.database_url, migrate=not args.no_migrate)
+    try:
+        status = store.status(runs=5)
+        failures = store.list_failures(limit=10)
+    finally:
+        store.close()
+    if args.format == "json":
+        payload = {
+            "checkpoint": status.checkpoint.isoformat() if status.checkpoint else None,
+            "filings": status.filings,
+            "offerings": status.offerings,
+            "raw_documents": status.raw_documents,
+            "unresolved_failures": status.unresolved_failures,
+            "last_runs": [
+                {
+                    "id": r.id,
+                    "command": r.command,
+                    "status": r.status,
+                    "started_at": r.started_at.isoformat(),
+                    "finished_at": r.finished_at.isoformat() if r.finished_at else None,
+                    "range_start_date": r.range_start_date.isoformat() if r.range_start_date else None,
+                    "range_end_date": r.range_end_date.isoformat() if r.range_end_date else None,
+                    "counts": r.counts,
+                    "message": r.message,
+                }
+                for r in status.last_runs
+            ],
+            "failures": [_failure_dict(f) for f in failures],
+        }
+        print(json.dumps(payload, indent=2))
+        return EXIT_OK
+    print(f"checkpoint:          {status.checkpoint or 'none (sync has not completed a day yet)'}")
+    print(f"filings:             {status.filings}")
+    print(f"offerings:           {status.offerings}")
+    print(f"raw documents:       {status.raw_documents}")
+    print(f"unresolved failures: {status.unresolved_failures}")
+    if status.last_runs:
+        print("last runs:")
+        for r in status.last_runs:
+            span = ""
+            if r.range_start_date or r.range_end_date:
+                span = f" {r.range_start_date or ''}..{r.range_end_date or ''}"
+            counts = ", ".join(f"{k} {v}" for k, v in r.counts.items() if v)
+            print(f"  #{r.id} {r.command}{span} {r.status} at {r.started_at:%Y-%m-%d %H:%M:%S}: {counts}")
+            if r.message:
+                print(f"      {r.message}")
+    if failures:
+        print("recent failures (edgar-ingest failures for all):")
+        for f in failures:
+            print(f"  {f.accession_number or f.source} [{f.stage}] {f.reason}")
+    return EXIT_OK
+
+
+def _failure_dict(f: FailureInfo) -> dict[str, object]:
+    return {
+        "id": f.id,
+        "accession_number": f.accession_number,
+        "source": f.source,
+        "stage": f.stage,
+        "reason": f.reason,
+        "first_seen_at": f.first_seen_at.isoformat(),
+        "last_seen_at": f.last_seen_at.isoformat(),
+        "attempt_count": f.attempt_count,
+        "has_raw_document": f.has_raw_document,
+    }
+
+
+def cmd_failures(args: argparse.Namespace, settings: Settings) -> int:
+    store = Store.from_url(settings.database_url, migrate=not args.no_migrate)
+    try:
+        failures = store.list_failures()
+        if not args.retry:
+            if args.format == "json":
+                print(json.dumps([_failure_dict(f) for f in failures], indent=2))
+            else:
+                if not failures:
+                    print("no unresolved failures")
+                for f in failures:
+                    print(
+                        f"#{f.id} {f.accession_number or '-'} [{f.stage}] {f.reason}\n"
+                        f"    {f.source} (attempts {f.attempt_count}, last {f.last_seen_at:%Y-%m-%d %H:%M})"
+                    )
+            return EXIT_OK
+        return _retry_failures(store, settings, failures)
+    finally:
+        store.close()
+
+
+def _retry_failures(store: Store, settings: Settings, failures: list[FailureInfo]) -> int:
+    """Re-parse what is stored; fetch again (through the polite client) what never arrived."""
+    resolved = still_failing = 0
+    needs_network = [f for f in failures if not f.has_raw_document]
+    client = EdgarClient(settings) if needs_network else None
+    try:
+        for f in failures:
+            try:
+                raw = store.raw_document_of_failure(f.id)
+                if raw is None:
+                    assert client is not None
+                    ref = FilingRef(
+                        accession_number=f.accession_number or "",
+                        cik="",
+                        form_type="D",
+                        filing_date=date.min,
+                        path=urlparse(f.source).path,
+                    )
+                    raw = fetch_filing(client, ref)
+                    if raw is None:
+                        raise FetchError("EDGAR still has no such file")
+                filing = parse_document(raw.content)
+                outcome = store.save(raw, filing, PARSER_VERSION)
+                if outcome.status is OutcomeStatus.FAILED:
+                    raise ParseError(outcome.reason or "could not be stored")
+            except (ParseError, FetchError) as exc:
+                still_failing += 1
+                stage = "fetch" if isinstance(exc, FetchError) else "parse"
+                store.record_failure(f.source, str(exc), stage=stage, accession_number=f.accession_number)
+                print(f"still failing: {f.accession_number or f.source}: {exc}")
+                continue
+            store.resolve_failure(f.id)
+            resolved += 1
+            print(f"resolved: {f.accession_number or f.source} ({outcome.status})")
+    finally:
+        if client is not None:
+            client.close()
+    print(f"failures retried: {resolved} resolved, {still_failing} still failing")
+    return EXIT_OK

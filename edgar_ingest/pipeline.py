@@ -1,0 +1,256 @@
+"""The pipeline: discover -> fetch -> parse -> store, composed here and nowhere else.
+
+- ``sync`` walks the daily indexes from the checkpoint and advances it only after a day's filings
+  are all committed or recorded as failed. An absent index (weekend, holiday, not yet built) is
+  never a reason to move the checkpoint: it moves to the last day whose index existed, so an
+  absent "today" is tried again next run, and absent days before a present one are passed.
+- ``backfill`` covers a half-open date range through the quarterly indexes (or the submissions
+  API for given CIKs) and never touches the sync checkpoint. It resumes by skipping what is
+  stored: a run killed at any point loses at most the filings in flight, which are fetched again.
+- Requests overlap on a small pool of worker threads (the shared RateLimiter paces them); parsing
+  and storing happen on the calling thread, so the database has a single writer.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from edgar_ingest import discover
+from edgar_ingest.errors import (
+    FetchError,
+    ParseError,
+    RateLimitBlockedError,
+    UndeclaredUserAgentError,
+)
+from edgar_ingest.fetch import fetch_filing
+from edgar_ingest.http import EdgarClient
+from edgar_ingest.parse import PARSER_VERSION, parse_document
+from edgar_ingest.progress import Progress
+from edgar_ingest.records import FilingRef, RawDocument, RunCounts
+from edgar_ingest.store import Store
+
+SYNC_CHECKPOINT = "sync"
+DEFAULT_SYNC_LOOKBACK_DAYS = 7  # a first sync without --since covers the last week
+DEFAULT_WORKERS = 8  # enough overlap to keep 10 req/s busy at up to ~0.7 s per answer
+BATCH_SIZE = 50
+# A network that is down fails every filing in turn; stop instead of recording them all.
+MAX_CONSECUTIVE_FETCH_FAILURES = 5
+
+
+class RunAborted(Exception):
+    """The run cannot go on (network down, blocked, refused); the checkpoint stays put."""
+
+
+@dataclass
+class PipelineContext:
+    client: EdgarClient
+    store: Store
+    progress: Progress
+    counts: RunCounts = field(default_factory=RunCounts)
+    workers: int = DEFAULT_WORKERS
+    should_stop: threading.Event = field(default_factory=threading.Event)
+
+
+def business_days(start: date, end: date) -> Iterator[date]:
+    """Monday-to-Friday days from ``start`` through ``end`` inclusive (EDGAR has no weekend index)."""
+    day = start
+    while day <= end:
+        if day.weekday() < 5:
+            yield day
+        day += timedelta(days=1)
+
+
+def quarters(start: date, end_exclusive: date) -> Iterator[tuple[int, int]]:
+    """(year, quarter) pairs that overlap the half-open range [start, end_exclusive)."""
+    if end_exclusive <= start:
+        return
+    year, quarter = start.year, (start.month - 1) // 3 + 1
+    last = end_exclusive - timedelta(days=1)
+    last_key = (last.year, (last.month - 1) // 3 + 1)
+    while (year, quarter) <= last_key:
+        yield year, quarter
+        quarter += 1
+        if quarter == 5:
+            year, quarter = year + 1, 1
+
+
+def dedupe_refs(refs: Iterable[FilingRef]) -> list[FilingRef]:
+    """One ref per accession (co-issued filings are listed once per co-issuer), order kept."""
+    seen: set[str] = set()
+    unique: list[FilingRef] = []
+    for ref in refs:
+        if ref.accession_number not in seen:
+            seen.add(ref.accession_number)
+            unique.append(ref)
+    return unique
+
+
+def ingest_refs(ctx: PipelineContext, refs: Sequence[FilingRef]) -> None:
+    """Fetch, parse and store the refs not yet stored; every ref ends stored or recorded failed.
+
+    Fetches overlap on worker threads; at most ``2 * workers`` documents are in memory at once.
+    """
+    refs = dedupe_refs(refs)
+    ctx.counts.discovered += len(refs)
+    known = ctx.store.known_accessions([r.accession_number for r in refs])
+    todo = [r for r in refs if r.accession_number not in known]
+    ctx.counts.skipped += len(refs) - len(todo)
+    ctx.progress.add_total(len(todo))
+    if not todo:
+        return
+    pending: list[tuple[FilingRef, RawDocument]] = []
+    consecutive_failures = 0
+    with ThreadPoolExecutor(max_workers=ctx.workers, thread_name_prefix="fetch") as pool:
+        window: deque[tuple[FilingRef, Future[RawDocument | None]]] = deque()
+        queue = iter(todo)
+        try:
+            while True:
+                while len(window) < 2 * ctx.workers and not ctx.should_stop.is_set():
+                    ref = next(queue, None)
+                    if ref is None:
+                        break
+                    window.append((ref, pool.submit(fetch_filing, ctx.client, ref)))
+                if not window:
+                    break
+                ref, future = window.popleft()
+                try:
+                    raw = future.result()
+                except (RateLimitBlockedError, UndeclaredUserAgentError) as exc:
+                    raise RunAborted(str(exc)) from exc
+                except FetchError as exc:
+                    consecutive_failures += 1
+                    if consecutive_failures >= MAX_CONSECUTIVE_FETCH_FAILURES:
+                        raise RunAborted(
+                            f"{consecutive_failures} filings in a row could not be fetched "
+                            f"(last: {exc}); is the network or EDGAR down? Run again later."
+                        ) from exc
+                    _record_fetch_failure(ctx, ref, str(exc))
+                    continue
+                consecutive_failures = 0
+                if raw is None:
+                    _record_fetch_failure(ctx, ref, "listed in the index but EDGAR has no such file")
+                    continue
+                ctx.counts.fetched += 1
+                pending.append((ref, raw))
+                if len(pending) >= BATCH_SIZE:
+                    _save_batch(ctx, pending)
+                    pending.clear()
+        finally:
+            for _, future in window:
+                future.cancel()
+            if pending:
+                _save_batch(ctx, pending)
+                pending.clear()
+        if ctx.should_stop.is_set():
+            raise RunAborted("stopped on request; run the same command again to resume")
+
+
+def _record_fetch_failure(ctx: PipelineContext, ref: FilingRef, reason: str) -> None:
+    ctx.store.record_failure(
+        source=ctx.client.archive_url(ref.path),
+        reason=reason,
+        stage="fetch",
+        accession_number=ref.accession_number,
+    )
+    ctx.counts.failed += 1
+    ctx.counts.failures.append((ref.accession_number, reason))
+    ctx.progress.advance()
+
+
+def _save_batch(ctx: PipelineContext, batch: Sequence[tuple[FilingRef, RawDocument]]) -> None:
+    """Parse and store one batch in one transaction; a bad document is recorded alone."""
+    parsed = []
+    for ref, raw in batch:
+        try:
+            filing = parse_document(raw.content)
+        except ParseError as exc:
+            ctx.store.record_failure(
+                source=raw.source_url,
+                reason=str(exc),
+                stage="parse",
+                accession_number=ref.accession_number,
+                raw=raw,
+            )
+            ctx.counts.failed += 1
+            ctx.counts.failures.append((ref.accession_number, str(exc)))
+            ctx.progress.advance()
+            continue
+        parsed.append((raw, filing))
+    if not parsed:
+        return
+    outcomes = ctx.store.save_many(parsed, PARSER_VERSION)
+    for (raw, _), outcome in zip(parsed, outcomes, strict=True):
+        if outcome.status == "failed":
+            ctx.counts.failed += 1
+            ctx.counts.failures.append((raw.source_url, outcome.reason or "store failed"))
+        else:
+            setattr(ctx.counts, outcome.status, getattr(ctx.counts, outcome.status) + 1)
+        ctx.progress.advance()
+
+
+@dataclass(frozen=True)
+class SyncPlan:
+    start: date
+    until: date
+
+
+def plan_sync(checkpoint: date | None, since: date | None, until: date, today: date) -> SyncPlan:
+    if since is not None:
+        start = since
+    elif checkpoint is not None:
+        start = checkpoint + timedelta(days=1)
+    else:
+        start = today - timedelta(days=DEFAULT_SYNC_LOOKBACK_DAYS)
+    return SyncPlan(start=start, until=until)
+
+
+def run_sync(ctx: PipelineContext, plan: SyncPlan, on_checkpoint: Callable[[date], None]) -> None:
+    """Walk each business day's index; the checkpoint follows the last day whose index existed."""
+    for day in business_days(plan.start, plan.until):
+        try:
+            refs = discover.list_day(ctx.client, day)
+        except (FetchError, RateLimitBlockedError, UndeclaredUserAgentError) as exc:
+            raise RunAborted(f"the daily index of {day} could not be read: {exc}") from exc
+        if refs is None:
+            ctx.progress.event("day", day=day.isoformat(), index="absent")
+            continue
+        ingest_refs(ctx, [r for r in refs if r.form_type in ("D", "D/A")])
+        on_checkpoint(day)
+        ctx.progress.event("day", day=day.isoformat(), filings=len(refs))
+
+
+def run_backfill(ctx: PipelineContext, start: date, end: date, ciks: Sequence[str]) -> None:
+    """Every D and D/A filed in [start, end), by quarterly index or by CIK."""
+    in_range = _date_filter(start, end)
+    if ciks:
+        for cik in ciks:
+            try:
+                refs = discover.list_cik(ctx.client, cik)
+            except (FetchError, RateLimitBlockedError, UndeclaredUserAgentError) as exc:
+                raise RunAborted(f"the filings of CIK {cik} could not be listed: {exc}") from exc
+            ingest_refs(ctx, [r for r in refs if in_range(r)])
+            ctx.progress.event("cik", cik=cik, filings=len(refs))
+        return
+    for year, quarter in quarters(start, end):
+        try:
+            listed = discover.list_quarter(ctx.client, year, quarter)
+        except (FetchError, RateLimitBlockedError, UndeclaredUserAgentError) as exc:
+            raise RunAborted(f"the index of {year} Q{quarter} could not be read: {exc}") from exc
+        if listed is None:
+            ctx.progress.event("quarter", quarter=f"{year}Q{quarter}", index="absent")
+            continue
+        refs = [r for r in listed if in_range(r)]
+        ingest_refs(ctx, refs)
+        ctx.progress.event("quarter", quarter=f"{year}Q{quarter}", filings=len(refs))
+
+
+def _date_filter(start: date, end: date) -> Callable[[FilingRef], bool]:
+    def in_range(ref: FilingRef) -> bool:
+        return start <= ref.filing_date < end
+
+    return in_range

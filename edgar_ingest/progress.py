@@ -1,0 +1,110 @@
+"""Progress for long runs: a bar with rate and ETA on a TTY, log lines otherwise.
+
+A scheduler (cron, systemd, compose) captures stderr, so off a TTY we print one line per day or
+per ``every`` filings instead of redrawing a bar; ``json`` gives one JSON object per line.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TextIO
+
+
+def format_duration(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours:d}:{minutes:02d}:{secs:02d}"
+
+
+@dataclass
+class Progress:
+    """Counts filings done against a (growing) total; prints to ``stream``."""
+
+    stream: TextIO
+    is_tty: bool
+    log_format: str = "text"  # "text" or "json"
+    every: int = 100
+    clock: Callable[[], float] = time.monotonic
+    total: int = 0
+    done: int = 0
+    _started: float = field(default=0.0, init=False)
+    _last_draw: float = field(default=-1.0, init=False)
+    _last_logged: int = field(default=0, init=False)
+
+    def __post_init__(self) -> None:
+        self._started = self.clock()
+
+    def add_total(self, n: int) -> None:
+        self.total += n
+
+    @property
+    def rate(self) -> float:
+        elapsed = self.clock() - self._started
+        return self.done / elapsed if elapsed > 0 else 0.0
+
+    @property
+    def eta_seconds(self) -> float | None:
+        rate = self.rate
+        if rate <= 0 or self.total <= self.done:
+            return None if self.total > self.done else 0.0
+        return (self.total - self.done) / rate
+
+    def advance(self, n: int = 1) -> None:
+        self.done += n
+        if self.is_tty and self.log_format == "text":
+            now = self.clock()
+            if now - self._last_draw >= 0.2 or self.done >= self.total:
+                self._last_draw = now
+                self._draw()
+        elif self.done - self._last_logged >= self.every:
+            self._last_logged = self.done
+            self.event("progress")
+
+    def _draw(self) -> None:
+        width = 30
+        fraction = self.done / self.total if self.total else 0.0
+        filled = int(width * min(fraction, 1.0))
+        eta = self.eta_seconds
+        line = (
+            f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} filings"
+            f"  {self.rate:5.1f}/s  ETA {format_duration(eta) if eta is not None else '--:--:--'}"
+        )
+        self.stream.write(line)
+        self.stream.flush()
+
+    def event(self, name: str, **fields: object) -> None:
+        """One log line (text or JSON) with the running totals."""
+        payload: dict[str, object] = {
+            "event": name,
+            "done": self.done,
+            "total": self.total,
+            "rate_per_s": round(self.rate, 2),
+        }
+        eta = self.eta_seconds
+        if eta is not None:
+            payload["eta_s"] = round(eta)
+        payload.update(fields)
+        if self.is_tty and self.log_format == "text":
+            self.stream.write("\r\x1b[K")  # clear the bar, print the line, the bar redraws later
+        if self.log_format == "json":
+            payload["ts"] = datetime.now(UTC).isoformat(timespec="seconds")
+            self.stream.write(json.dumps(payload, default=str) + "\n")
+        else:
+            extra = " ".join(f"{k}={v}" for k, v in fields.items())
+            eta_text = f" eta={format_duration(eta)}" if eta is not None else ""
+            self.stream.write(
+                f"{name}: {self.done}/{self.total} filings, {self.rate:.1f}/s{eta_text}"
+                f"{' ' + extra if extra else ''}\n"
+            )
+        self.stream.flush()
+
+    def finish(self) -> None:
+        if self.is_tty and self.log_format == "text" and self.total:
+            self._draw()
+            self.stream.write("\n")
+            self.stream.flush()
