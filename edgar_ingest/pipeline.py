@@ -54,6 +54,13 @@ class PipelineContext:
     counts: RunCounts = field(default_factory=RunCounts)
     workers: int = DEFAULT_WORKERS
     should_stop: threading.Event = field(default_factory=threading.Event)
+    run_id: int | None = None  # the runs row kept up to date as the run goes
+
+    def report(self, event: str, **fields: object) -> None:
+        """Log one step (a day, a quarter, a CIK) and record the run's counts so far."""
+        self.progress.event(event, **fields)
+        if self.run_id is not None:
+            self.store.update_run(self.run_id, self.counts)
 
 
 def business_days(start: date, end: date) -> Iterator[date]:
@@ -217,11 +224,11 @@ def run_sync(ctx: PipelineContext, plan: SyncPlan, on_checkpoint: Callable[[date
         except (FetchError, RateLimitBlockedError, UndeclaredUserAgentError) as exc:
             raise RunAborted(f"the daily index of {day} could not be read: {exc}") from exc
         if refs is None:
-            ctx.progress.event("day", day=day.isoformat(), index="absent")
+            ctx.report("day", day=day.isoformat(), index="absent")
             continue
         ingest_refs(ctx, [r for r in refs if r.form_type in ("D", "D/A")])
         on_checkpoint(day)
-        ctx.progress.event("day", day=day.isoformat(), filings=len(refs))
+        ctx.report("day", day=day.isoformat(), filings=len(refs))
 
 
 def run_backfill(ctx: PipelineContext, start: date, end: date, ciks: Sequence[str]) -> None:
@@ -234,7 +241,7 @@ def run_backfill(ctx: PipelineContext, start: date, end: date, ciks: Sequence[st
             except (FetchError, RateLimitBlockedError, UndeclaredUserAgentError) as exc:
                 raise RunAborted(f"the filings of CIK {cik} could not be listed: {exc}") from exc
             ingest_refs(ctx, [r for r in refs if in_range(r)])
-            ctx.progress.event("cik", cik=cik, filings=len(refs))
+            ctx.report("cik", cik=cik, filings=len(refs))
         return
     for year, quarter in quarters(start, end):
         try:
@@ -242,11 +249,11 @@ def run_backfill(ctx: PipelineContext, start: date, end: date, ciks: Sequence[st
         except (FetchError, RateLimitBlockedError, UndeclaredUserAgentError) as exc:
             raise RunAborted(f"the index of {year} Q{quarter} could not be read: {exc}") from exc
         if listed is None:
-            ctx.progress.event("quarter", quarter=f"{year}Q{quarter}", index="absent")
+            ctx.report("quarter", quarter=f"{year}Q{quarter}", index="absent")
             continue
         refs = [r for r in listed if in_range(r)]
         ingest_refs(ctx, refs)
-        ctx.progress.event("quarter", quarter=f"{year}Q{quarter}", filings=len(refs))
+        ctx.report("quarter", quarter=f"{year}Q{quarter}", filings=len(refs))
 
 
 def _date_filter(start: date, end: date) -> Callable[[FilingRef], bool]:

@@ -161,8 +161,10 @@ def _run_job(
     try:
         with _held_lock(store), EdgarClient(settings) as client:
             progress = Progress(stream=sys.stderr, is_tty=sys.stderr.isatty(), log_format=args.log_format)
-            ctx = PipelineContext(client=client, store=store, progress=progress, workers=args.workers)
             run_id = store.start_run(command, range_start_date=range_start, range_end_date=range_end)
+            ctx = PipelineContext(
+                client=client, store=store, progress=progress, workers=args.workers, run_id=run_id
+            )
             status, message, code = "completed", None, EXIT_OK
             try:
                 message = body(ctx)
