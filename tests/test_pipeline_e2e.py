@@ -7,6 +7,7 @@ a bad document recorded while the run goes on.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -383,3 +384,32 @@ def test_a_backfill_by_cik_reads_the_submissions_api(tmp_path: Path, server: Fak
 
     assert result.returncode == 0, result.stderr
     assert [r["accession_number"] for r in versions(url)] == [first.accession, "0001900001-24-000099"]
+
+
+def test_failures_retry_refetches_what_never_arrived_and_reparses_what_is_stored(
+    tmp_path: Path, server: FakeEdgar
+) -> None:
+    specs = week_of_filings()[:3]
+    publish(server, specs)
+    good_bytes = full_submission(specs[1])
+    server.inject(specs[0].path, ["absent"])  # listed in the index, but EDGAR answers AccessDenied
+    server.add(specs[1].path, good_bytes.replace(b"</offeringData>", b""))  # malformed XML
+    url = f"sqlite:///{tmp_path / 'e.db'}"
+    env = cli_env(server, url)
+    first = run_cli(env, "sync", "--since", "2024-01-02", "--until", "2024-01-02")
+    assert first.returncode == 0, first.stderr
+    assert "failed 2" in first.stdout
+    listed = run_cli(env, "failures", "--format", "json")
+    assert {f["stage"] for f in json.loads(listed.stdout)} == {"fetch", "parse"}
+
+    # The stored bytes of the malformed document cannot change by re-parsing: it stays failed,
+    # while the filing that never arrived is fetched again now that EDGAR has it.
+    retried = run_cli(env, "failures", "--retry")
+
+    assert retried.returncode == 0, retried.stderr
+    assert f"resolved: {specs[0].accession}" in retried.stdout
+    assert f"still failing: {specs[1].accession}" in retried.stdout
+    stored = {r["accession_number"] for r in versions(url)}
+    assert stored == {specs[0].accession, specs[2].accession}
+    status = run_cli(env, "status")
+    assert "unresolved failures: 1" in status.stdout
