@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
 from lxml import etree
@@ -65,6 +67,67 @@ FORM_D_TYPES = frozenset({"D", "D/A"})
 
 _EASTERN = "America/New_York"
 _Element = etree._Element
+
+# ----------------------------------------------------------------------------- records
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _fast_constructor(cls: Callable[_P, _R]) -> Callable[_P, _R]:
+    """A constructor for a frozen, slotted record class, equivalent to calling the class.
+
+    A frozen dataclass's ``__init__`` stores each field with ``object.__setattr__(self, name,
+    value)`` (a global lookup, an attribute lookup and a name-based store per field): a third of
+    the cost of building the records. This function stores each field through the bound
+    ``__set__`` of its slot descriptor instead, about twice as fast. The class is untouched, so the
+    records stay frozen for everybody (``__setattr__`` still raises ``FrozenInstanceError``), and
+    the result equals, hashes and pickles exactly as ``cls(...)`` would. Typed as the class's own
+    signature, so mypy checks every call's field names and types as for ``cls(...)``.
+    """
+    if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
+        raise TypeError(f"{cls!r} is not a dataclass")
+    params = getattr(cls, "__dataclass_params__")  # noqa: B009  (not in the stubs)
+    if not params.frozen or "__slots__" not in vars(cls) or hasattr(cls, "__post_init__"):
+        raise TypeError(f"{cls.__name__} must be a frozen, slotted dataclass without __post_init__")
+    namespace: dict[str, object] = {"_new": object.__new__, "_cls": cls}
+    parameters = []
+    stores = []
+    for field in dataclasses.fields(cls):
+        name = field.name
+        if field.default_factory is not dataclasses.MISSING:
+            raise TypeError(f"{cls.__name__}.{name} has a default factory, which is not supported")
+        namespace[f"_set_{name}"] = getattr(cls, name).__set__
+        if field.default is dataclasses.MISSING:
+            parameters.append(name)
+        else:
+            namespace[f"_default_{name}"] = field.default
+            parameters.append(f"{name}=_default_{name}")
+        stores.append(f"        _set_{name}(self, {name})")
+    # A closure over the namespace: its names are fast cell loads, not global lookups.
+    source = (
+        f"def _outer({', '.join(namespace)}):\n"
+        f"    def construct({', '.join(parameters)}):\n"
+        "        self = _new(_cls)\n" + "\n".join(stores) + "\n        return self\n"
+        "    return construct\n"
+    )
+    scope: dict[str, Callable[..., Callable[_P, _R]]] = {}
+    exec(source, {}, scope)  # the source is built from the dataclass's field names only
+    construct = scope["_outer"](**namespace)
+    construct.__qualname__ = construct.__name__ = f"_new_{cls.__name__}"
+    return construct
+
+
+_new_address = _fast_constructor(Address)
+_new_filer = _fast_constructor(Filer)
+_new_form_d_document = _fast_constructor(FormDDocument)
+_new_form_d_filing = _fast_constructor(FormDFiling)
+_new_issuer = _fast_constructor(Issuer)
+_new_offering = _fast_constructor(Offering)
+_new_related_person = _fast_constructor(RelatedPerson)
+_new_recipient = _fast_constructor(SalesCompensationRecipient)
+_new_sec_header = _fast_constructor(SecHeader)
+_new_signature = _fast_constructor(Signature)
 
 # ----------------------------------------------------------------------------- raw bytes
 
@@ -127,8 +190,11 @@ def _parse_xml(content: bytes) -> _Element:
     xml = _strip_start(content)
     if not xml:
         raise MalformedDocumentError("The document is empty; pass a Form D XML or an EDGAR full submission.")
+    parser = _new_xml_parser()
     try:
-        root = etree.fromstring(xml, _new_xml_parser())
+        # feed() + close(), not fromstring(): the same libxml2 parse, ~2.5 us (6%) less per call.
+        parser.feed(xml)
+        root = parser.close()
     except etree.XMLSyntaxError as exc:
         reason = (exc.msg or "syntax error").split(", see ")[0].rstrip(".")
         if "amplification" in reason:  # libxml2's own entity-bomb guard (e.g. a UTF-16 bomb)
@@ -142,7 +208,8 @@ def _parse_xml(content: bytes) -> _Element:
         ) from None
     # Second line of defence for a DOCTYPE the prolog scan could not see (UTF-16, a decoy root
     # tag in a comment): nothing was resolved or loaded, but the document is still refused.
-    docinfo = root.getroottree().docinfo
+    # Any: the stubs type the DTDs as never None and lack DocInfo.doctype.
+    docinfo: Any = root.getroottree().docinfo
     if docinfo.internalDTD is not None or docinfo.externalDTD is not None or docinfo.doctype:
         raise UnsafeDocumentError(
             "The document declares a DOCTYPE, which a Form D never has; it was refused as unsafe: use "
@@ -166,9 +233,9 @@ def parse_document(content: bytes) -> FormDFiling:
                 "Form D (D or D/A); only Form D filings can be parsed."
             )
         xml = _embedded_xml(content, header.accession_number)
-        return FormDFiling(document=parse_form_d_xml(xml), header=header)
+        return _new_form_d_filing(document=parse_form_d_xml(xml), header=header)
     # Anything else must be the Form D XML itself; the XML parser says why when it is not.
-    return FormDFiling(document=parse_form_d_xml(content))
+    return _new_form_d_filing(document=parse_form_d_xml(content))
 
 
 def _embedded_xml(content: bytes, accession: str) -> bytes:
@@ -265,7 +332,7 @@ def parse_sec_header(content: bytes) -> SecHeader:
             name = _header_value(text, _NAME_KEYS, start, stop)
             file_number = _header_value(text, _FILE_NUMBER_KEYS, start, stop)
             filers.append(_filer(cik, name, file_number, accession))
-    return SecHeader(
+    return _new_sec_header(
         accession_number=_header_accession(accession),
         submission_type=submission_type,
         filed_as_of_date=_header_date(_header_value(text, _FILED_KEYS), accession),
@@ -324,7 +391,7 @@ def _filer(cik: str | None, name: str | None, file_number: str | None, accession
         raise MalformedDocumentError(
             f"A FILER of {accession} has no numeric CENTRAL INDEX KEY; download its complete .txt again."
         )
-    return Filer(cik=cik.zfill(10), name=name, file_number=file_number)
+    return _new_filer(cik=cik.zfill(10), name=name, file_number=file_number)
 
 
 def normalise_accession_number(value: str) -> str:
@@ -492,7 +559,7 @@ def _address(values: _Values) -> Address | None:
     zip_code = values.get("zipCode")
     if (street1, street2, city, state, description, zip_code) == _NO_ADDRESS_FIELDS:
         return None
-    return Address(
+    return _new_address(
         street1=street1,
         street2=street2,
         city=city,
@@ -556,7 +623,7 @@ def parse_form_d_xml(content: bytes) -> FormDDocument:
         )
     co_issuers, has_over_100_issuers = _issuer_list(issuer_list)
     offering, is_authorized_representative, signatures = _offering(offering_data)
-    return FormDDocument(
+    return _new_form_d_document(
         schema_version=schema_version,
         submission_type=submission_type,
         test_or_live=test_or_live,
@@ -589,7 +656,7 @@ def _issuer(element: _Element) -> Issuer:
         choice = "within_five_years"
     elif _flag(values, "yetToBeFormed"):
         choice = "yet_to_be_formed"
-    return Issuer(
+    return _new_issuer(
         cik=_cik(values),
         entity_name=values.get("entityName"),
         address=_address(values),  # issuerAddress: the only address inside an issuer
@@ -625,20 +692,37 @@ def _issuer_list(element: _Element | None) -> tuple[tuple[Issuer, ...], bool]:
 def _related_persons(element: _Element | None) -> tuple[RelatedPerson, ...]:
     if element is None:
         return ()
+    placeholders = _PLACEHOLDERS
     persons = []
     for info in element:
         if info.tag != "relatedPersonInfo":
             continue
-        values, lists = _leaves(info)
+        # _collect inlined (the hottest loop: ~15 elements a person, dozens of persons a filing).
+        # A person holds no tag of _QUALIFIED, and "relationship" is its only repeated one.
+        values: _Values = {}
+        relationships: list[str] = []
+        for node in info.iter():
+            text = node.text
+            if text is None:
+                continue
+            text = text.strip()
+            if not text or text in placeholders:
+                continue
+            tag = node.tag
+            if tag == "relationship":
+                relationships.append(text)
+            else:
+                values[tag] = text
+        get = values.get
         persons.append(
-            RelatedPerson(
+            _new_related_person(
                 # Companies are often split across first/last name ("LLC" / "Fund GP,"): kept as filed.
-                first_name=values.get("firstName"),
-                middle_name=values.get("middleName"),
-                last_name=values.get("lastName"),
+                first_name=get("firstName"),
+                middle_name=get("middleName"),
+                last_name=get("lastName"),
                 address=_address(values),
-                relationships=_texts(lists, "relationship"),
-                relationship_clarification=values.get("relationshipClarification"),
+                relationships=tuple(relationships),
+                relationship_clarification=get("relationshipClarification"),
             )
         )
     return tuple(persons)
@@ -653,7 +737,7 @@ def _recipient(element: _Element) -> SalesCompensationRecipient:
             is_all_states = True
         else:  # the schema allows only "All States" here; anything else is kept as a state, as filed
             states.append(value)
-    return SalesCompensationRecipient(
+    return _new_recipient(
         name=values.get("recipientName"),
         crd_number=values.get("recipientCRDNumber"),
         associated_broker_dealer_name=values.get("associatedBDName"),
@@ -667,7 +751,7 @@ def _recipient(element: _Element) -> SalesCompensationRecipient:
 
 def _signature(element: _Element) -> Signature:
     values, _ = _leaves(element)
-    return Signature(
+    return _new_signature(
         issuer_name=values.get("issuerName"),
         signature_name=values.get("signatureName"),
         name_of_signer=values.get("nameOfSigner"),
@@ -707,7 +791,7 @@ def _offering(element: _Element) -> tuple[Offering, bool, tuple[Signature, ...]]
 
     total_offering, offering_indefinite = _amount_or_indefinite(values, "totalOfferingAmount")
     total_remaining, remaining_indefinite = _amount_or_indefinite(values, "totalRemaining")
-    offering = Offering(
+    offering = _new_offering(
         industry_group=values.get("industryGroupType"),
         investment_fund_type=values.get("investmentFundType"),
         is_40_act=_optional_flag(values, "is40Act"),
