@@ -1110,6 +1110,20 @@ class Store:
                 .values(status=status, finished_at=self._now(), message=message, **self._count_values(counts))
             )
 
+    def abandon_running_runs(self, commands: Sequence[str], message: str) -> int:
+        """Mark runs of ``commands`` still "running" as abandoned; returns how many.
+
+        Call it only while holding the lock those commands share: then no such run can really be
+        running, and a row still saying so belongs to a process that was killed (kill -9, power).
+        """
+        with self._writer.begin() as conn:
+            result = conn.execute(
+                sa.update(_runs)
+                .where(_runs.c.status == "running", _runs.c.command.in_(list(commands)))
+                .values(status="abandoned", message=message)
+            )
+            return int(result.rowcount or 0)
+
     @staticmethod
     def _count_values(counts: RunCounts) -> dict[str, int]:
         return {f"{name}_count": int(getattr(counts, name)) for name in _COUNT_FIELDS}

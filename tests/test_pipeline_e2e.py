@@ -297,6 +297,31 @@ def test_a_backfill_killed_mid_way_and_rerun_yields_exactly_the_rows_of_an_unint
     assert versions(database_url) == expected
     refetched = {r.path for r in server.requests} & {s.path for s in specs if s.accession in stored_before}
     assert refetched == set(), "nothing already stored is fetched again"
+    runs = json.loads(run_cli(env, "status", "--format", "json").stdout)["last_runs"]
+    assert [r["status"] for r in runs[:2]] == ["completed", "abandoned"]
+
+
+def test_sigterm_stops_a_backfill_cleanly_and_a_rerun_finishes_it(tmp_path: Path, server: FakeEdgar) -> None:
+    specs = _quarter_of_filings(60)
+    _publish_quarter(server, specs)
+    server.latency = 0.05
+    url = f"sqlite:///{tmp_path / 'e.db'}"
+    env = cli_env(server, url)
+    args = ("backfill", "--start", "2024-01-01", "--end", "2024-04-01")
+    assert run_cli(env, "db", "upgrade").returncode == 0
+    first = start_cli(env, *args)
+    while server.count() < 15 and first.poll() is None:
+        time.sleep(0.05)
+
+    first.send_signal(signal.SIGTERM)
+    _out, err = first.communicate(timeout=30)
+
+    assert first.returncode == 130, err
+    assert "run the same command again to resume" in err
+    runs = json.loads(run_cli(env, "status", "--format", "json").stdout)["last_runs"]
+    assert runs[0]["status"] == "interrupted"
+    assert run_cli(env, *args).returncode == 0
+    assert len(versions(url)) == 60
 
 
 def test_two_concurrent_syncs_one_works_one_exits_75(tmp_path: Path, server: FakeEdgar) -> None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
+from types import FrameType
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
@@ -33,6 +35,7 @@ EASTERN = ZoneInfo("America/New_York")
 # One lock for every run that talks to EDGAR: the SEC's limit is per user across processes, so
 # a backfill and a sync must not run side by side either.
 NETWORK_LOCK = "edgar-network"
+LOCKED_COMMANDS = ("sync", "backfill")
 HEARTBEAT_S = 60.0
 
 
@@ -145,6 +148,26 @@ def _held_lock(store: Store) -> Iterator[Lock]:
         lock.release()
 
 
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """A scheduler stopping the job (SIGTERM) gets the same clean stop as Ctrl-C.
+
+    The batch in hand is stored and the run is recorded as interrupted; a rerun resumes.
+    """
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _run_job(
     args: argparse.Namespace,
     settings: Settings,
@@ -159,7 +182,10 @@ def _run_job(
         raise ConfigError("--workers must be at least 1.")
     store = Store.from_url(settings.database_url, migrate=not args.no_migrate)
     try:
-        with _held_lock(store), EdgarClient(settings) as client:
+        with _held_lock(store), EdgarClient(settings) as client, _sigterm_as_interrupt():
+            store.abandon_running_runs(
+                LOCKED_COMMANDS, "the process ended without finishing (killed?); a later run resumed"
+            )
             progress = Progress(stream=sys.stderr, is_tty=sys.stderr.isatty(), log_format=args.log_format)
             run_id = store.start_run(command, range_start_date=range_start, range_end_date=range_end)
             ctx = PipelineContext(
