@@ -96,11 +96,12 @@ class Progress:
             self.stream.write(json.dumps(payload, default=str) + "\n")
         else:
             extra = " ".join(f"{k}={v}" for k, v in fields.items())
-            eta_text = f" eta={format_duration(eta)}" if eta is not None else ""
-            self.stream.write(
-                f"{name}: {self.done}/{self.total} filings, {self.rate:.1f}/s{eta_text}"
-                f"{' ' + extra if extra else ''}\n"
-            )
+            line = f"{name}{' ' + extra if extra else ''}"
+            if self.total:
+                line += f" | {self.done}/{self.total} filings done, {self.rate:.1f}/s"
+                if eta:
+                    line += f", ETA {format_duration(eta)}"
+            self.stream.write(line + "\n")
         self.stream.flush()
 
     def finish(self) -> None:
