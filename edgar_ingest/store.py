@@ -62,6 +62,7 @@ from edgar_ingest.settings import normalise_database_url
 
 __all__ = [
     "CHECKPOINT_KEY",
+    "RUN_COUNT_FIELDS",
     "FailureInfo",
     "Lock",
     "Outcome",
@@ -316,7 +317,7 @@ class Lock:
         self.release()
 
 
-_COUNT_FIELDS: Final = (
+RUN_COUNT_FIELDS: Final = (
     "discovered",
     "fetched",
     "skipped",
@@ -1085,7 +1086,7 @@ class Store:
         self, command: str, *, range_start_date: date | None = None, range_end_date: date | None = None
     ) -> int:
         with self._writer.begin() as conn:
-            values: dict[str, Any] = {f"{name}_count": 0 for name in _COUNT_FIELDS}
+            values: dict[str, Any] = {f"{name}_count": 0 for name in RUN_COUNT_FIELDS}
             values.update(
                 command=command,
                 status="running",
@@ -1126,7 +1127,7 @@ class Store:
 
     @staticmethod
     def _count_values(counts: RunCounts) -> dict[str, int]:
-        return {f"{name}_count": int(getattr(counts, name)) for name in _COUNT_FIELDS}
+        return {f"{name}_count": int(getattr(counts, name)) for name in RUN_COUNT_FIELDS}
 
     def last_runs(self, limit: int = 10) -> list[RunInfo]:
         with self.engine.connect() as conn:
@@ -1140,7 +1141,7 @@ class Store:
                 finished_at=r.finished_at,
                 range_start_date=r.range_start_date,
                 range_end_date=r.range_end_date,
-                counts={name: int(getattr(r, f"{name}_count")) for name in _COUNT_FIELDS},
+                counts={name: int(getattr(r, f"{name}_count")) for name in RUN_COUNT_FIELDS},
                 message=r.message,
             )
             for r in rows

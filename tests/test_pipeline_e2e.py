@@ -34,14 +34,6 @@ DAYS = [date(2024, 1, 2), date(2024, 1, 3), date(2024, 1, 4)]
 NOT_YET_BUILT = date(2024, 1, 5)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'edgar.db'}"
-    url: str = request.getfixturevalue("postgres_database_url")
-    return url
-
-
 @pytest.fixture
 def server() -> Iterator[FakeEdgar]:
     with FakeEdgar() as fake:

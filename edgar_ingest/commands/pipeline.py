@@ -29,7 +29,7 @@ from edgar_ingest.pipeline import PipelineContext, RunAborted, plan_sync, run_ba
 from edgar_ingest.progress import Progress
 from edgar_ingest.records import FilingRef, RunCounts
 from edgar_ingest.settings import Settings
-from edgar_ingest.store import FailureInfo, Lock, OutcomeStatus, Store
+from edgar_ingest.store import RUN_COUNT_FIELDS, FailureInfo, Lock, OutcomeStatus, Store
 
 EASTERN = ZoneInfo("America/New_York")
 # One lock for every run that talks to EDGAR: the SEC's limit is per user across processes, so
@@ -217,21 +217,7 @@ def _take_client_stats(counts: RunCounts, client: EdgarClient) -> None:
 
 
 def _print_report(command: str, counts: RunCounts, status: str, message: str | None, log_format: str) -> None:
-    fields = {
-        name: getattr(counts, name)
-        for name in (
-            "discovered",
-            "fetched",
-            "skipped",
-            "inserted",
-            "updated",
-            "unchanged",
-            "failed",
-            "requests",
-            "retries",
-            "block_pauses",
-        )
-    }
+    fields = {name: getattr(counts, name) for name in RUN_COUNT_FIELDS}
     if log_format == "json":
         print(json.dumps({"command": command, "status": status, "message": message, **fields}))
     else:

@@ -1,7 +1,7 @@
 """Storage fixtures: each test gets a database migrated with the real Alembic migrations.
 
-``database_url`` runs a test on a temporary SQLite file and on a fresh PostgreSQL database (the
-PostgreSQL case skips without EDGAR_INGEST_TEST_POSTGRES_URL, except under CI=true).
+``database_url`` (tests/conftest.py) runs a test on a temporary SQLite file and on a fresh
+PostgreSQL database (skipped without EDGAR_INGEST_TEST_POSTGRES_URL, except under CI=true).
 """
 
 from __future__ import annotations
@@ -12,14 +12,6 @@ from pathlib import Path
 import pytest
 
 from edgar_ingest.store import Store, create_engine_for, upgrade
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'edgar.db'}"
-    url: str = request.getfixturevalue("postgres_database_url")
-    return url
 
 
 @pytest.fixture
