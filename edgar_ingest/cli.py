@@ -10,6 +10,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from sqlalchemy import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
 from edgar_ingest import __version__
 from edgar_ingest.commands import parse, pipeline, storage
 from edgar_ingest.commands.options import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE, Handler
@@ -71,6 +74,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EdgarIngestError as exc:
         print(f"edgar-ingest: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except SQLAlchemyError as exc:
+        print(f"edgar-ingest: {_database_problem(args, exc)}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("edgar-ingest: interrupted; run the same command again to resume.", file=sys.stderr)
         return 130
+
+
+def _database_problem(args: argparse.Namespace, exc: SQLAlchemyError) -> str:
+    """One sentence: which database (password hidden) and the driver's own first line."""
+    try:
+        url = Settings.from_env(database_url=getattr(args, "database_url", None)).database_url
+        where = make_url(url).render_as_string(hide_password=True)
+    except Exception:  # the URL itself may be what is wrong; the driver's message says so
+        where = "the configured database"
+    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    return f"the database {where} could not be used ({detail}); check EDGAR_INGEST_DATABASE_URL."
