@@ -13,12 +13,12 @@
 
 from __future__ import annotations
 
-import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import partial
 
 from edgar_ingest import discover
 from edgar_ingest.errors import (
@@ -34,7 +34,6 @@ from edgar_ingest.progress import Progress
 from edgar_ingest.records import FilingRef, RawDocument, RunCounts
 from edgar_ingest.store import Store
 
-SYNC_CHECKPOINT = "sync"
 DEFAULT_SYNC_LOOKBACK_DAYS = 7  # a first sync without --since covers the last week
 DEFAULT_WORKERS = 8  # enough overlap to keep 10 req/s busy at up to ~0.7 s per answer
 BATCH_SIZE = 50
@@ -53,7 +52,6 @@ class PipelineContext:
     progress: Progress
     counts: RunCounts = field(default_factory=RunCounts)
     workers: int = DEFAULT_WORKERS
-    should_stop: threading.Event = field(default_factory=threading.Event)
     run_id: int | None = None  # the runs row kept up to date as the run goes
 
     def report(self, event: str, **fields: object) -> None:
@@ -97,7 +95,9 @@ def dedupe_refs(refs: Iterable[FilingRef]) -> list[FilingRef]:
     return unique
 
 
-def ingest_refs(ctx: PipelineContext, refs: Sequence[FilingRef]) -> None:
+def ingest_refs(
+    ctx: PipelineContext, refs: Sequence[FilingRef], on_listed: Callable[[], None] | None = None
+) -> None:
     """Fetch, parse and store the refs not yet stored; every ref ends stored or recorded failed.
 
     Fetches overlap on worker threads; at most ``2 * workers`` documents are in memory at once.
@@ -108,6 +108,8 @@ def ingest_refs(ctx: PipelineContext, refs: Sequence[FilingRef]) -> None:
     todo = [r for r in refs if r.accession_number not in known]
     ctx.counts.skipped += len(refs) - len(todo)
     ctx.progress.add_total(len(todo))
+    if on_listed is not None:
+        on_listed()
     if not todo:
         return
     pending: list[tuple[FilingRef, RawDocument]] = []
@@ -117,7 +119,7 @@ def ingest_refs(ctx: PipelineContext, refs: Sequence[FilingRef]) -> None:
         queue = iter(todo)
         try:
             while True:
-                while len(window) < 2 * ctx.workers and not ctx.should_stop.is_set():
+                while len(window) < 2 * ctx.workers:
                     ref = next(queue, None)
                     if ref is None:
                         break
@@ -153,8 +155,6 @@ def ingest_refs(ctx: PipelineContext, refs: Sequence[FilingRef]) -> None:
             if pending:
                 _save_batch(ctx, pending)
                 pending.clear()
-        if ctx.should_stop.is_set():
-            raise RunAborted("stopped on request; run the same command again to resume")
 
 
 def _record_fetch_failure(ctx: PipelineContext, ref: FilingRef, reason: str) -> None:
@@ -235,15 +235,18 @@ def run_backfill(ctx: PipelineContext, start: date, end: date, ciks: Sequence[st
     """Every D and D/A filed in [start, end), by quarterly index or by CIK."""
     in_range = _date_filter(start, end)
     if ciks:
-        for cik in ciks:
+        for index, cik in enumerate(ciks):
             try:
                 refs = discover.list_cik(ctx.client, cik)
             except (FetchError, RateLimitBlockedError, UndeclaredUserAgentError) as exc:
                 raise RunAborted(f"the filings of CIK {cik} could not be listed: {exc}") from exc
-            ingest_refs(ctx, [r for r in refs if in_range(r)])
+            ingest_refs(
+                ctx, [r for r in refs if in_range(r)], partial(_expect_like_so_far, ctx, index + 1, len(ciks))
+            )
             ctx.report("cik", cik=cik, filings=len(refs))
         return
-    for year, quarter in quarters(start, end):
+    all_quarters = list(quarters(start, end))
+    for index, (year, quarter) in enumerate(all_quarters):
         try:
             listed = discover.list_quarter(ctx.client, year, quarter)
         except (FetchError, RateLimitBlockedError, UndeclaredUserAgentError) as exc:
@@ -252,8 +255,17 @@ def run_backfill(ctx: PipelineContext, start: date, end: date, ciks: Sequence[st
             ctx.report("quarter", quarter=f"{year}Q{quarter}", index="absent")
             continue
         refs = [r for r in listed if in_range(r)]
-        ingest_refs(ctx, refs)
+        ingest_refs(ctx, refs, partial(_expect_like_so_far, ctx, index + 1, len(all_quarters)))
         ctx.report("quarter", quarter=f"{year}Q{quarter}", filings=len(refs))
+
+
+def _expect_like_so_far(ctx: PipelineContext, listed_steps: int, steps: int) -> None:
+    """Estimate the filings of the steps (quarters, CIKs) not listed yet from those listed so far.
+
+    A multi-year backfill lists one quarter at a time (memory stays flat), so without this the
+    ETA would only ever cover the current quarter.
+    """
+    ctx.progress.expect(round(ctx.progress.total / listed_steps * (steps - listed_steps)))
 
 
 def _date_filter(start: date, end: date) -> Callable[[FilingRef], bool]:

@@ -32,6 +32,9 @@ class Progress:
     clock: Callable[[], float] = time.monotonic
     total: int = 0
     done: int = 0
+    # Filings expected beyond ``total`` but not listed yet (later quarters of a backfill): an
+    # estimate that makes the ETA cover the whole run instead of the part listed so far.
+    expected_more: int = 0
     _started: float = field(default=0.0, init=False)
     _last_draw: float = field(default=-1.0, init=False)
     _last_logged: int = field(default=0, init=False)
@@ -50,9 +53,17 @@ class Progress:
     @property
     def eta_seconds(self) -> float | None:
         rate = self.rate
-        if rate <= 0 or self.total <= self.done:
-            return None if self.total > self.done else 0.0
-        return (self.total - self.done) / rate
+        left = self.total + self.expected_more - self.done
+        if left <= 0:
+            return 0.0
+        return left / rate if rate > 0 else None
+
+    def expect(self, more: int) -> None:
+        """Set the estimate of filings still to be listed (0 once everything is listed)."""
+        self.expected_more = max(0, more)
+
+    def _of_total(self) -> str:
+        return f"{self.done}/{self.total}" + (f" (+~{self.expected_more})" if self.expected_more else "")
 
     def advance(self, n: int = 1) -> None:
         self.done += n
@@ -67,11 +78,12 @@ class Progress:
 
     def _draw(self) -> None:
         width = 30
-        fraction = self.done / self.total if self.total else 0.0
+        whole = self.total + self.expected_more
+        fraction = self.done / whole if whole else 0.0
         filled = int(width * min(fraction, 1.0))
         eta = self.eta_seconds
         line = (
-            f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} filings"
+            f"\r[{'#' * filled}{'.' * (width - filled)}] {self._of_total()} filings"
             f"  {self.rate:5.1f}/s  ETA {format_duration(eta) if eta is not None else '--:--:--'}"
         )
         self.stream.write(line)
@@ -85,6 +97,8 @@ class Progress:
             "total": self.total,
             "rate_per_s": round(self.rate, 2),
         }
+        if self.expected_more:
+            payload["expected_more"] = self.expected_more
         eta = self.eta_seconds
         if eta is not None:
             payload["eta_s"] = round(eta)
@@ -98,7 +112,7 @@ class Progress:
             extra = " ".join(f"{k}={v}" for k, v in fields.items())
             line = f"{name}{' ' + extra if extra else ''}"
             if self.total:
-                line += f" | {self.done}/{self.total} filings done, {self.rate:.1f}/s"
+                line += f" | {self._of_total()} filings done, {self.rate:.1f}/s"
                 if eta:
                     line += f", ETA {format_duration(eta)}"
             self.stream.write(line + "\n")

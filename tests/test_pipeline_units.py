@@ -91,3 +91,17 @@ def test_progress_on_a_tty_draws_a_bar_with_eta() -> None:
 
 def test_durations_read_as_hours_minutes_seconds() -> None:
     assert format_duration(3725) == "1:02:05"
+
+
+def test_the_eta_covers_filings_expected_but_not_listed_yet() -> None:
+    clock = FakeClock()
+    out = io.StringIO()
+    progress = Progress(stream=out, is_tty=False, every=1, clock=clock)
+    progress.add_total(10)  # the first of four quarters is listed
+    progress.expect(30)  # three more quarters like it
+    clock.now = 10.0
+    progress.advance(10)  # 1 filing/s
+    assert progress.eta_seconds == 30
+    assert "10/10 (+~30) filings done" in out.getvalue()
+    progress.expect(0)
+    assert progress.eta_seconds == 0
