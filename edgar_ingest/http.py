@@ -39,7 +39,7 @@ from edgar_ingest.settings import SEC_MAX_RPS, Settings
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
-Sleep = Callable[[float], None]
+Sleep = Callable[[float], object]  # time.sleep, or Event.wait (which returns a bool)
 
 # Seconds of arrival jitter the pacing absorbs: n+1 requests always span more than 1 s + margin.
 # 50 ms keeps 9.52 req/s at a limit of 10, above the 9.0 we aim for, and covers a thread waking
@@ -263,7 +263,7 @@ class EdgarClient:
         *,
         transport: httpx.BaseTransport | None = None,
         clock: Clock = time.monotonic,
-        sleep: Sleep = time.sleep,
+        sleep: Sleep | None = None,
         limiter: RateLimiter | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
@@ -285,9 +285,12 @@ class EdgarClient:
             raise ValueError("slowdown must be in (0, 1]")
         self.settings = settings
         self._clock = clock
-        self._sleep = sleep
+        # Real waits (the block pause, backoff, pacing) end early when the client is closed, so
+        # that stopping a run never waits out a 600 s pause in a worker thread.
+        self._closed = threading.Event()
+        self._sleep: Sleep = sleep if sleep is not None else self._closed.wait
         self._limiter = (
-            limiter if limiter is not None else RateLimiter(settings.max_rps, clock=clock, sleep=sleep)
+            limiter if limiter is not None else RateLimiter(settings.max_rps, clock=clock, sleep=self._sleep)
         )
         self._full_rate = self._limiter.rate
         self._max_consecutive_blocks = max_consecutive_blocks
@@ -314,7 +317,7 @@ class EdgarClient:
             retry=retry_if_exception_type(_TransientError),
             stop=stop_after_attempt(max_attempts),
             wait=self._wait,
-            sleep=self._sleep,
+            sleep=self._backoff_sleep,
             before_sleep=self._before_retry,
             reraise=True,
         )
@@ -351,7 +354,13 @@ class EdgarClient:
                     f"GET {url} failed after {self.max_attempts} attempts: {exc.reason}."
                 ) from exc
 
+    def _backoff_sleep(self, seconds: float) -> None:
+        self._sleep(seconds)
+
     def close(self) -> None:
+        """Stop: waits in progress end at once and no request leaves this client again."""
+        self._set_fatal(FetchError("The EDGAR client was closed: the run is stopping."))
+        self._closed.set()
         self._http.close()
 
     def __enter__(self) -> EdgarClient:

@@ -149,6 +149,11 @@ def ingest_refs(
                 if len(pending) >= BATCH_SIZE:
                     _save_batch(ctx, pending)
                     pending.clear()
+        except BaseException:
+            # Stopping (Ctrl-C, SIGTERM, an aborted run): end the waits of the worker threads,
+            # which may sit in a 600 s block pause, instead of waiting them out at pool exit.
+            ctx.client.close()
+            raise
         finally:
             for _, future in window:
                 future.cancel()

@@ -486,3 +486,35 @@ def test_a_success_between_blocks_resets_the_consecutive_count() -> None:
     assert client.get(URL) is not None
     assert client.get(URL) is not None
     assert client.stats.snapshot().block_pauses == 4
+
+
+def test_closing_the_client_ends_a_block_pause_at_once_and_sends_nothing_more() -> None:
+    # Real time, default (interruptible) sleep: a worker in a 600 s pause must not hold up a stop.
+    calls: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        return httpx.Response(403, content=BLOCK_PAGE)
+
+    client = EdgarClient(replace(SETTINGS, block_pause_s=600), transport=httpx.MockTransport(handler))
+    outcome: list[BaseException] = []
+
+    def fetch() -> None:
+        try:
+            client.get(URL)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=fetch)
+    worker.start()
+    while client.stats.snapshot().block_pauses == 0:
+        worker.join(timeout=0.01)
+
+    client.close()
+    worker.join(timeout=5)
+
+    assert not worker.is_alive(), "the pause ended when the client closed"
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], FetchError)
+    assert "closed" in str(outcome[0])
+    assert len(calls) == 1

@@ -430,3 +430,24 @@ def test_failures_retry_refetches_what_never_arrived_and_reparses_what_is_stored
     assert stored == {specs[0].accession, specs[2].accession}
     status = run_cli(env, "status")
     assert "unresolved failures: 1" in status.stdout
+
+
+def test_a_stop_during_a_block_pause_ends_the_run_at_once(tmp_path: Path, server: FakeEdgar) -> None:
+    specs = week_of_filings()[:3]
+    publish(server, specs)
+    server.inject(specs[0].path, ["block403"])
+    env = cli_env(server, f"sqlite:///{tmp_path / 'e.db'}", EDGAR_INGEST_BLOCK_PAUSE_S="600")
+    run = start_cli(env, "sync", "--since", "2024-01-02", "--until", "2024-01-02")
+    deadline = time.monotonic() + 30
+    while server.block_pages_served == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)  # the run is now inside its 600 s pause
+    requests_before = server.count()
+
+    stopped_at = time.monotonic()
+    run.send_signal(signal.SIGTERM)
+    _out, err = run.communicate(timeout=30)
+
+    assert run.returncode == 130, err
+    assert time.monotonic() - stopped_at < 10
+    assert server.count() == requests_before, "nothing is sent after the stop"
