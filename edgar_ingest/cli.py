@@ -7,8 +7,9 @@ Exit codes (DESIGN.md section 3): 0 completed (failed documents are recorded and
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -21,7 +22,11 @@ from edgar_ingest.settings import Settings
 
 
 def _settings_from_args(args: argparse.Namespace) -> Settings:
+    environ: Mapping[str, str] = os.environ
+    if not getattr(args, "uses_network", False):
+        environ = {k: v for k, v in os.environ.items() if k == "EDGAR_INGEST_DATABASE_URL"}
     return Settings.from_env(
+        environ,
         database_url=getattr(args, "database_url", None),
         user_agent=getattr(args, "user_agent", None),
         base_url=getattr(args, "base_url", None),

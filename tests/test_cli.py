@@ -65,3 +65,16 @@ def test_a_setting_out_of_range_stops_the_command_with_exit_code_2(tmp_path: Pat
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1
     assert "at most 10" in result.stderr
+
+
+def test_an_offline_command_ignores_network_settings_it_does_not_use(tmp_path: Path) -> None:
+    fixture = REPO_ROOT / "tests" / "fixtures" / "amendment_chain" / "0001999001-24-000003.txt"
+    result = subprocess.run(
+        [sys.executable, "-m", "edgar_ingest", "parse", str(fixture)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO_ROOT), "EDGAR_INGEST_MAX_RPS": "50"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "0001999001-24-000003" in result.stdout

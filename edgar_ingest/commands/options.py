@@ -31,6 +31,9 @@ def add_migrate_option(parser: argparse.ArgumentParser) -> None:
 
 
 def add_network_options(parser: argparse.ArgumentParser) -> None:
+    # Only commands that talk to EDGAR read (and so validate) the network settings: a bad
+    # EDGAR_INGEST_MAX_RPS must not stop an offline ``parse`` or ``history``.
+    parser.set_defaults(uses_network=True)
     parser.add_argument(
         "--user-agent",
         help="declared User-Agent with a contact e-mail (env EDGAR_INGEST_USER_AGENT), "
