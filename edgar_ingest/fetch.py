@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -49,9 +48,4 @@ def fetch_filing(
     fetched_at = now()
     if fetched_at.tzinfo is None:
         raise ValueError("fetched_at must be timezone-aware")
-    return RawDocument(
-        content=content,
-        source_url=url,
-        fetched_at=fetched_at.astimezone(UTC),
-        sha256=hashlib.sha256(content).hexdigest(),
-    )
+    return RawDocument.of(content, url, fetched_at.astimezone(UTC))

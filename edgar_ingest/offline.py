@@ -7,7 +7,6 @@ is recorded in ``failures`` with its reason and counted as failed; the run goes 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,15 +39,6 @@ def find_documents(paths: Iterable[Path]) -> Iterator[Path]:
             raise ConfigError(f"{path} is neither a file nor a folder: give .xml/.txt/.nc files or folders.")
 
 
-def raw_document(content: bytes, source_url: str, fetched_at: datetime) -> RawDocument:
-    return RawDocument(
-        content=content,
-        source_url=source_url,
-        fetched_at=fetched_at,
-        sha256=hashlib.sha256(content).hexdigest(),
-    )
-
-
 def ingest_paths(
     store: Store,
     paths: Sequence[Path],
@@ -64,7 +54,7 @@ def ingest_paths(
             raise ConfigError(f"{path} does not exist: give .xml/.txt/.nc files or folders.")
     counts = RunCounts()
 
-    def documents() -> Iterator[RawDocument]:
+    def documents() -> Iterator[tuple[RawDocument, str | None]]:
         for path in find_documents(paths):
             counts.discovered += 1
             uri = path.resolve().as_uri()
@@ -73,13 +63,14 @@ def ingest_paths(
             except OSError as exc:
                 reason = f"could not be read: {exc.strerror or exc}"
                 store.record_failure(uri, reason, stage="read")
-                counts.failed += 1
-                counts.failures.append((uri, reason))
+                counts.add_failure(uri, reason)
                 continue
             counts.fetched += 1
-            yield raw_document(content, uri, clock())
+            yield RawDocument.of(content, uri, clock()), None
 
-    _parse_and_save(store, documents(), counts, parser, parser_version, batch_size)
+    parse_and_store(
+        store, documents(), counts, parser=parser, parser_version=parser_version, batch_size=batch_size
+    )
     return counts
 
 
@@ -93,50 +84,69 @@ def reparse_stored(
     """Re-derive every filing from its stored raw bytes (and retry documents that failed to parse)."""
     counts = RunCounts()
 
-    def documents() -> Iterator[RawDocument]:
+    def documents() -> Iterator[tuple[RawDocument, str | None]]:
         for raw in store.iter_raw_documents(page_size=batch_size):
             counts.discovered += 1
-            yield raw
+            yield raw, None
 
-    _parse_and_save(store, documents(), counts, parser, parser_version, batch_size)
+    parse_and_store(
+        store, documents(), counts, parser=parser, parser_version=parser_version, batch_size=batch_size
+    )
     return counts
 
 
-def _parse_and_save(
+def parse_and_store(
     store: Store,
-    documents: Iterable[RawDocument],
+    documents: Iterable[tuple[RawDocument, str | None]],
     counts: RunCounts,
-    parser: Parser,
-    parser_version: str,
-    batch_size: int,
+    *,
+    parser: Parser = parse_document,
+    parser_version: str = PARSER_VERSION,
+    batch_size: int = BATCH_SIZE,
+    on_document: Callable[[], None] | None = None,
 ) -> None:
+    """Parse each (raw document, accession number if known) and store them a batch at a time.
+
+    The one parse-and-store step of every run (ingest, reparse, sync, backfill): a document that
+    does not parse is recorded as failed with its bytes (so a later reparse can retry it offline),
+    a batch is one transaction in which a document that cannot be stored fails alone, and every
+    outcome is counted. ``on_document`` is called once per document (progress).
+    """
     batch: list[tuple[RawDocument, FormDFiling]] = []
-    for raw in documents:
+    for raw, accession_number in documents:
         try:
             filing = parser(raw.content)
         except ParseError as exc:
-            store.record_failure(raw.source_url, str(exc), stage="parse", raw=raw)
-            counts.failed += 1
-            counts.failures.append((raw.source_url, str(exc)))
+            store.record_failure(
+                raw.source_url, str(exc), stage="parse", accession_number=accession_number, raw=raw
+            )
+            counts.add_failure(accession_number or raw.source_url, str(exc))
+            if on_document is not None:
+                on_document()
             continue
         batch.append((raw, filing))
         if len(batch) >= batch_size:
-            _save(store, batch, counts, parser_version)
+            _save(store, batch, counts, parser_version, on_document)
             batch = []
     if batch:
-        _save(store, batch, counts, parser_version)
+        _save(store, batch, counts, parser_version, on_document)
 
 
 def _save(
-    store: Store, batch: list[tuple[RawDocument, FormDFiling]], counts: RunCounts, parser_version: str
+    store: Store,
+    batch: list[tuple[RawDocument, FormDFiling]],
+    counts: RunCounts,
+    parser_version: str,
+    on_document: Callable[[], None] | None,
 ) -> None:
     for (raw, _), outcome in zip(batch, store.save_many(batch, parser_version), strict=True):
         if outcome.status is OutcomeStatus.FAILED:
-            counts.failed += 1
-            counts.failures.append((raw.source_url, outcome.reason or "could not be stored"))
+            counts.add_failure(raw.source_url, outcome.reason or "could not be stored")
         elif outcome.status is OutcomeStatus.INSERTED:
             counts.inserted += 1
         elif outcome.status is OutcomeStatus.UPDATED:
             counts.updated += 1
         else:
             counts.unchanged += 1
+        if on_document is not None:
+            on_document()

@@ -23,13 +23,12 @@ from functools import partial
 from edgar_ingest import discover
 from edgar_ingest.errors import (
     FetchError,
-    ParseError,
     RateLimitBlockedError,
     UndeclaredUserAgentError,
 )
 from edgar_ingest.fetch import fetch_filing
 from edgar_ingest.http import EdgarClient
-from edgar_ingest.parse import PARSER_VERSION, parse_document
+from edgar_ingest.offline import parse_and_store
 from edgar_ingest.progress import Progress
 from edgar_ingest.records import FilingRef, RawDocument, RunCounts
 from edgar_ingest.store import Store
@@ -169,40 +168,19 @@ def _record_fetch_failure(ctx: PipelineContext, ref: FilingRef, reason: str) -> 
         stage="fetch",
         accession_number=ref.accession_number,
     )
-    ctx.counts.failed += 1
-    ctx.counts.failures.append((ref.accession_number, reason))
+    ctx.counts.add_failure(ref.accession_number, reason)
     ctx.progress.advance()
 
 
 def _save_batch(ctx: PipelineContext, batch: Sequence[tuple[FilingRef, RawDocument]]) -> None:
     """Parse and store one batch in one transaction; a bad document is recorded alone."""
-    parsed = []
-    for ref, raw in batch:
-        try:
-            filing = parse_document(raw.content)
-        except ParseError as exc:
-            ctx.store.record_failure(
-                source=raw.source_url,
-                reason=str(exc),
-                stage="parse",
-                accession_number=ref.accession_number,
-                raw=raw,
-            )
-            ctx.counts.failed += 1
-            ctx.counts.failures.append((ref.accession_number, str(exc)))
-            ctx.progress.advance()
-            continue
-        parsed.append((raw, filing))
-    if not parsed:
-        return
-    outcomes = ctx.store.save_many(parsed, PARSER_VERSION)
-    for (raw, _), outcome in zip(parsed, outcomes, strict=True):
-        if outcome.status == "failed":
-            ctx.counts.failed += 1
-            ctx.counts.failures.append((raw.source_url, outcome.reason or "store failed"))
-        else:
-            setattr(ctx.counts, outcome.status, getattr(ctx.counts, outcome.status) + 1)
-        ctx.progress.advance()
+    parse_and_store(
+        ctx.store,
+        [(raw, ref.accession_number) for ref, raw in batch],
+        ctx.counts,
+        batch_size=len(batch),
+        on_document=ctx.progress.advance,
+    )
 
 
 @dataclass(frozen=True)

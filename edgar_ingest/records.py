@@ -13,6 +13,7 @@ Normalisation rules (applied by the parser, relied on by the store):
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -46,6 +47,16 @@ class RawDocument:
     source_url: str  # https://... for fetched documents, file:///... for local files
     fetched_at: datetime  # aware, UTC
     sha256: str  # hex digest of ``content``
+
+    @classmethod
+    def of(cls, content: bytes, source_url: str, fetched_at: datetime) -> RawDocument:
+        """The record of ``content`` with its sha256 computed (the one place it is)."""
+        return cls(
+            content=content,
+            source_url=source_url,
+            fetched_at=fetched_at,
+            sha256=hashlib.sha256(content).hexdigest(),
+        )
 
 
 # --------------------------------------------------------------------------- SEC header
@@ -279,3 +290,7 @@ class RunCounts:
     retries: int = 0
     block_pauses: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)  # (source, reason)
+
+    def add_failure(self, source: str, reason: str) -> None:
+        self.failed += 1
+        self.failures.append((source, reason))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -163,12 +162,7 @@ def filing(
 def raw_for(record: FormDFiling, *, salt: str = "") -> RawDocument:
     """Stand-in bytes for a record (the store keeps bytes, it does not parse them)."""
     content = f"test document {record.accession_number} {salt}\n{record!r}".encode()
-    return RawDocument(
-        content=content,
-        source_url=f"file:///test/{record.accession_number or 'bare'}{salt}.txt",
-        fetched_at=FETCHED_AT,
-        sha256=hashlib.sha256(content).hexdigest(),
-    )
+    return RawDocument.of(content, f"file:///test/{record.accession_number or 'bare'}{salt}.txt", FETCHED_AT)
 
 
 def with_offering(record: FormDFiling, **changes: object) -> FormDFiling:
