@@ -905,19 +905,23 @@ def _offering(element: _Element) -> tuple[Offering, bool, tuple[Signature, ...]]
             values, lists = {}, {}
             signatures.append((values, lists))
 
-    values, lists = offering_values, offering_lists  # from here on, the offering's own
+    values = offering_values  # from here on, the offering's own
+    get = values.get
+    exemption_codes = offering_lists.get("item")
     total_offering, offering_indefinite = _amount_or_indefinite(values, "totalOfferingAmount")
     total_remaining, remaining_indefinite = _amount_or_indefinite(values, "totalRemaining")
     offering = _new_offering(
-        industry_group=values.get("industryGroupType"),
-        investment_fund_type=values.get("investmentFundType"),
+        industry_group=get("industryGroupType"),
+        investment_fund_type=get("investmentFundType"),
         is_40_act=_optional_flag(values, "is40Act"),
-        revenue_range=values.get("revenueRange"),
-        aggregate_net_asset_value_range=values.get("aggregateNetAssetValueRange"),
+        revenue_range=get("revenueRange"),
+        aggregate_net_asset_value_range=get("aggregateNetAssetValueRange"),
         # Codes in document order, spaces removed ("3C. 7" is "3C.7").
-        federal_exemptions=tuple("".join(code.split()) for code in lists.get("item", ())),
+        federal_exemptions=(
+            tuple(["".join(code.split()) for code in exemption_codes]) if exemption_codes else ()
+        ),
         is_amendment=_flag(values, "isAmendment"),
-        previous_accession_number=_previous_accession(values.get("previousAccessionNumber")),
+        previous_accession_number=_previous_accession(get("previousAccessionNumber")),
         first_sale_date=_date(values, "dateOfFirstSale/value"),
         is_first_sale_yet_to_occur=_flag(values, "yetToOccur"),
         is_more_than_one_year=_flag(values, "moreThanOneYear"),
@@ -929,20 +933,20 @@ def _offering(element: _Element) -> tuple[Offering, bool, tuple[Signature, ...]]
         is_tenant_in_common=_flag(values, "isTenantInCommonType"),
         is_mineral_property=_flag(values, "isMineralPropertyType"),
         is_other_security=_flag(values, "isOtherType"),
-        other_security_description=values.get("descriptionOfOtherType"),
+        other_security_description=get("descriptionOfOtherType"),
         is_business_combination=_flag(values, "isBusinessCombinationTransaction"),
-        business_combination_clarification=values.get(
-            "businessCombinationTransaction/clarificationOfResponse"
-        ),
+        business_combination_clarification=get("businessCombinationTransaction/clarificationOfResponse"),
         minimum_investment=_amount(values, "minimumInvestmentAccepted"),
-        sales_compensation_recipients=tuple(_recipient(values, lists) for values, lists in recipients),
+        sales_compensation_recipients=(
+            tuple([_recipient(*leaves) for leaves in recipients]) if recipients else ()
+        ),
         has_over_100_recipients=_flag(values, "over100RecipientFlag"),
         total_offering_amount=total_offering,
         is_offering_amount_indefinite=offering_indefinite,
         total_amount_sold=_amount(values, "totalAmountSold"),
         total_remaining=total_remaining,
         is_remaining_indefinite=remaining_indefinite,
-        sales_amounts_clarification=values.get("offeringSalesAmounts/clarificationOfResponse"),
+        sales_amounts_clarification=get("offeringSalesAmounts/clarificationOfResponse"),
         has_non_accredited_investors=_flag(values, "hasNonAccreditedInvestors"),
         non_accredited_investors=_integer(values, "numberNonAccreditedInvestors"),
         total_investors=_integer(values, "totalNumberAlreadyInvested"),
@@ -950,15 +954,15 @@ def _offering(element: _Element) -> tuple[Offering, bool, tuple[Signature, ...]]
         is_sales_commissions_estimate=_flag(values, "salesCommissions/isEstimate"),
         finders_fees=_amount(values, "findersFees/dollarAmount"),
         is_finders_fees_estimate=_flag(values, "findersFees/isEstimate"),
-        commissions_clarification=values.get("salesCommissionsFindersFees/clarificationOfResponse"),
+        commissions_clarification=get("salesCommissionsFindersFees/clarificationOfResponse"),
         gross_proceeds_used=_amount(values, "grossProceedsUsed/dollarAmount"),
         is_gross_proceeds_estimate=_flag(values, "grossProceedsUsed/isEstimate"),
-        proceeds_clarification=values.get("useOfProceeds/clarificationOfResponse"),
+        proceeds_clarification=get("useOfProceeds/clarificationOfResponse"),
     )
     return (
         offering,
         _flag(values, "authorizedRepresentative"),
-        tuple(_signature(values) for values, _ in signatures),
+        tuple([_signature(leaves[0]) for leaves in signatures]),
     )
 
 
