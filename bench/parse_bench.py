@@ -120,11 +120,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"edgartools version: {edgartools_version()}")
     print(
         f"ratio on the same bytes (target >= 5x):  edgartools is "
-        f"{theirs / medians[contenders[1].name]:.1f}x slower"
+        f"{theirs / medians[contenders[1].name]:.2f}x slower"
     )
     print(
         f"ratio incl. the SEC headers we also parse: edgartools is "
-        f"{theirs / medians[contenders[0].name]:.1f}x slower"
+        f"{theirs / medians[contenders[0].name]:.2f}x slower"
     )
     return 0
 
