@@ -660,14 +660,8 @@ def _address(values: _Values) -> Address | None:
         and zip_code is None
     ):
         return None
-    return _new_address(
-        street1=street1,
-        street2=street2,
-        city=city,
-        state_or_country=state,
-        state_or_country_description=description,
-        zip_code=zip_code,
-    )
+    # Positional (in Address's field order) where a record is built per person: see _offering.
+    return _new_address(street1, street2, city, state, description, zip_code)
 
 
 def _root_text(element: _Element) -> str | None:
@@ -816,14 +810,15 @@ def _related_persons(element: _Element | None) -> tuple[RelatedPerson, ...]:
                 values[tag] = text
         get = values.get
         persons.append(
+            # Positional, in RelatedPerson's field order (see _offering). Companies are often split
+            # across first/last name ("LLC" / "Fund GP,"): kept as filed.
             _new_related_person(
-                # Companies are often split across first/last name ("LLC" / "Fund GP,"): kept as filed.
-                first_name=get("firstName"),
-                middle_name=get("middleName"),
-                last_name=get("lastName"),
-                address=_address(values),
-                relationships=tuple(relationships),
-                relationship_clarification=get("relationshipClarification"),
+                get("firstName"),  # first_name
+                get("middleName"),  # middle_name
+                get("lastName"),  # last_name
+                _address(values),  # address
+                tuple(relationships),  # relationships
+                get("relationshipClarification"),  # relationship_clarification
             )
         )
     return tuple(persons)
