@@ -465,6 +465,8 @@ def normalise_accession_number(value: str) -> str:
 
 # The EDGAR tool's "none" answer; compared exactly because .lower() on every text costs time.
 _PLACEHOLDERS = frozenset({"None", "NONE", "none"})
+# The passes over elements spell that test out as three == (which fail at once on the length)
+# rather than a set lookup (which hashes the whole text, clarifications included): ~1% a filing.
 _TRUE = frozenset({"true", "True", "TRUE", "Y", "y", "YES", "Yes", "yes", "1"})
 _FALSE = frozenset({"false", "False", "FALSE", "N", "n", "NO", "No", "no", "0"})
 _DECIMAL = re.compile(r"\d+(?:\.\d+)?")
@@ -520,13 +522,13 @@ _OFFERING_SPECIAL = _SPECIAL | _OFFERING_SECTIONS | _OFFERING_RECORDS | _OFFERIN
 
 def _collect(element: _Element, values: _Values, lists: _Lists) -> None:
     """Every non-empty, non-placeholder leaf text under ``element`` into ``values``/``lists``."""
-    placeholders, special = _PLACEHOLDERS, _SPECIAL  # locals: this loop runs for every element
+    special = _SPECIAL  # a local: this loop runs for every element
     for node in element.iter():
         text = node.text
         if text is None:
             continue
         text = text.strip()
-        if not text or text in placeholders:
+        if not text or text == "None" or text == "NONE" or text == "none":  # see _PLACEHOLDERS
             continue
         tag: str = node.tag
         if tag in special:
@@ -787,7 +789,6 @@ def _issuer_list(element: _Element | None) -> tuple[tuple[Issuer, ...], bool]:
 def _related_persons(element: _Element | None) -> tuple[RelatedPerson, ...]:
     if element is None:
         return ()
-    placeholders = _PLACEHOLDERS
     persons = []
     for info in element:
         if info.tag != "relatedPersonInfo":
@@ -801,7 +802,7 @@ def _related_persons(element: _Element | None) -> tuple[RelatedPerson, ...]:
             if text is None:
                 continue
             text = text.strip()
-            if not text or text in placeholders:
+            if not text or text == "None" or text == "NONE" or text == "none":  # see _PLACEHOLDERS
                 continue
             tag = node.tag
             if tag == "relationship":
@@ -872,12 +873,12 @@ def _offering(element: _Element) -> tuple[Offering, bool, tuple[Signature, ...]]
     values, lists = offering_values, offering_lists  # where the next leaf goes
     recipients: list[tuple[_Values, _Lists]] = []
     signatures: list[tuple[_Values, _Lists]] = []
-    placeholders, special, sections = _PLACEHOLDERS, _OFFERING_SPECIAL, _OFFERING_SECTIONS
+    special, sections = _OFFERING_SPECIAL, _OFFERING_SECTIONS
     for node in element.iter():
         text = node.text
         if text is not None:
             text = text.strip()
-            if text and text not in placeholders:
+            if text and text != "None" and text != "NONE" and text != "none":  # see _PLACEHOLDERS
                 leaf: str = node.tag
                 if leaf not in special:
                     values[leaf] = text
