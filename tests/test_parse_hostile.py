@@ -186,6 +186,15 @@ def test_truncated_full_submission_is_malformed(fixtures_dir: Path) -> None:
     assert "truncated" in str(error)
 
 
+def test_full_submission_with_two_xml_blocks_is_refused_not_half_read(fixtures_dir: Path) -> None:
+    # A Form D submission holds one document; a second XML block must not pass unnoticed.
+    content = (fixtures_dir / "formd" / "full_submission_two_filers.txt").read_bytes()
+    start, end = content.index(b"<DOCUMENT>"), content.index(b"</DOCUMENT>") + len(b"</DOCUMENT>")
+    doubled = content[:end] + b"\n" + content[start:end] + content[end:]
+    error = refused(doubled, MalformedDocumentError)
+    assert "not well-formed" in str(error)
+
+
 def test_header_without_accession_number_is_malformed() -> None:
     error = refused(b"<SUBMISSION>\n<TYPE>D\n<FILING-DATE>20240111\n</SUBMISSION>\n", MalformedDocumentError)
     assert "ACCESSION NUMBER" in str(error)
