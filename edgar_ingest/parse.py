@@ -33,9 +33,9 @@ import dataclasses
 import re
 import threading
 from collections.abc import Callable
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeGuard, TypeVar
 from zoneinfo import ZoneInfo
 
 from lxml import etree
@@ -414,40 +414,43 @@ def _header_accession(value: str) -> str:
     return normalised
 
 
-def _digits_to_datetime(value: str | None, length: int, tzinfo: tzinfo | None = None) -> datetime | None:
-    # Slicing, not strptime: strptime costs ~10 us a call, more than the rest of the header.
-    if value is None or len(value) != length or not (value.isascii() and value.isdigit()):
-        return None
-    try:
-        hour, minute, second = (
-            (int(value[8:10]), int(value[10:12]), int(value[12:14])) if length == 14 else (0, 0, 0)
-        )
-        year, month, day = int(value[:4]), int(value[4:6]), int(value[6:8])
-        return datetime(year, month, day, hour, minute, second, tzinfo=tzinfo)
-    except ValueError:  # month 13, 30 February, hour 25...
-        return None
+def _header_digits(value: str | None, length: int) -> TypeGuard[str]:
+    return value is not None and len(value) == length and value.isascii() and value.isdigit()
 
 
+# Slicing, not strptime: strptime costs ~10 us a call, more than the rest of the header.
 def _header_date(value: str | None, accession: str) -> date:
-    parsed = _digits_to_datetime(value, 8)
-    if parsed is None:
-        raise MalformedDocumentError(
-            f"The SEC header of {accession} has no valid FILED AS OF DATE (YYYYMMDD); download its "
-            "complete .txt again."
-        )
-    return parsed.date()
+    if _header_digits(value, 8):
+        try:
+            return date(int(value[:4]), int(value[4:6]), int(value[6:8]))
+        except ValueError:  # month 13, 30 February...
+            pass
+    raise MalformedDocumentError(
+        f"The SEC header of {accession} has no valid FILED AS OF DATE (YYYYMMDD); download its "
+        "complete .txt again."
+    )
 
 
 def _header_datetime(value: str | None, accession: str) -> datetime | None:
     if value is None:
         return None  # the .nc dissemination variant carries no acceptance time
-    parsed = _digits_to_datetime(value, 14, _EASTERN)
-    if parsed is None:
-        raise MalformedDocumentError(
-            f"The SEC header of {accession} has an ACCEPTANCE-DATETIME {value!r} that is not "
-            "YYYYMMDDHHMMSS; download its complete .txt again."
-        )
-    return parsed
+    if _header_digits(value, 14):
+        try:
+            return datetime(
+                int(value[:4]),
+                int(value[4:6]),
+                int(value[6:8]),
+                int(value[8:10]),
+                int(value[10:12]),
+                int(value[12:14]),
+                tzinfo=_EASTERN,
+            )
+        except ValueError:  # month 13, hour 25...
+            pass
+    raise MalformedDocumentError(
+        f"The SEC header of {accession} has an ACCEPTANCE-DATETIME {value!r} that is not "
+        "YYYYMMDDHHMMSS; download its complete .txt again."
+    )
 
 
 def _filer(cik: str | None, name: str | None, file_number: str | None, accession: str) -> Filer:
