@@ -26,6 +26,7 @@ import math
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
@@ -80,6 +81,12 @@ class RateLimiter:
     holding each other up. There is no credit for idle time (no bursts after a quiet spell) and no
     batch-then-sleep. :meth:`pause_for` voids every reservation made before it: a thread that was
     waiting for a slot inside the pause goes back to the queue rather than sending.
+
+    The slots alone assume that a thread wakes when its slot comes. On a loaded machine it can wake
+    late (76 ms was seen), send right before the next thread's slot, and put 11 requests into one
+    second at the server. So the requests actually let through are also counted: one may go only
+    if the ``floor(rate)`` before it span at least 1 s + margin, else it waits for the oldest to
+    leave that window.
     """
 
     def __init__(
@@ -97,7 +104,9 @@ class RateLimiter:
         self._margin_s = margin_s
         self._lock = threading.Lock()
         self._next = -math.inf  # earliest time the next reservation may take
-        self._last_sent = -math.inf  # slot of the latest acquire that returned
+        self._last_sent = -math.inf  # time of the latest acquire that returned
+        self._window = 1.0 + margin_s
+        self._sent: deque[float] = deque(maxlen=1)  # times of the latest acquires that returned
         self._paused_until = -math.inf
         self._generation = 0  # bumped by pause_for: reservations of older generations are void
         self._rate = 0.0
@@ -123,6 +132,7 @@ class RateLimiter:
         with self._lock:
             self._rate = float(rate)
             self._interval = slot_interval(rate, self._margin_s)
+            self._sent = deque(self._sent, maxlen=math.floor(rate) if rate >= 1 else 1)
             # A slower rate also spaces the next request from the last one sent at the new interval.
             self._next = max(self._next, self._last_sent + self._interval)
 
@@ -136,11 +146,19 @@ class RateLimiter:
                 generation = self._generation
             if slot > now:
                 self._sleep(slot - now)
-            with self._lock:
-                if generation == self._generation:
-                    self._last_sent = max(self._last_sent, slot)
-                    return
-            # A pause began while this thread waited: its slot is void, queue again.
+            while True:
+                with self._lock:
+                    if generation != self._generation:
+                        break  # a pause began while this thread waited: its slot is void, queue again
+                    now = self._clock()
+                    sent = self._sent
+                    earliest = sent[0] + self._window if len(sent) == sent.maxlen else now
+                    # 1 ns of slack: on-time slots span the window exactly, give or take rounding.
+                    if now >= earliest - 1e-9:
+                        sent.append(now)
+                        self._last_sent = max(self._last_sent, now)
+                        return
+                self._sleep(earliest - now)  # woke late: let the oldest request age out of the window
 
     def pause_for(self, seconds: float) -> None:
         """No request may be sent by anyone until ``seconds`` from now (the block pause)."""

@@ -125,6 +125,27 @@ def test_limiter_never_exceeds_the_rate_in_any_closed_second(rate: float, per_wi
     assert max_in_any_window(times) == per_window
 
 
+def test_a_thread_that_wakes_late_does_not_put_eleven_requests_into_a_second() -> None:
+    # Seen on a loaded machine: a thread woke 76 ms after its slot and sent just before the next
+    # thread's slot; ten slots later the server counted 11 requests in one second.
+    clock = FakeClock(start=0.0)
+
+    def sleep(seconds: float) -> None:
+        wakes_at_ninth_slot = abs(clock.now + seconds - 8 * 0.105) < 1e-9
+        clock.sleep(seconds + (0.076 if wakes_at_ninth_slot else 0.0))
+
+    limiter = RateLimiter(10, clock=clock, sleep=sleep)
+    times = []
+    for _ in range(40):
+        limiter.acquire()
+        times.append(clock())
+    assert times[8] == pytest.approx(8 * 0.105 + 0.076)  # the late one
+    assert max_in_any_window(times) == 10
+    assert min(b - a for a, b in zip(times, times[10:], strict=False)) >= 1.05 - 1e-6
+    # It costs one wait: the pace is back on the grid right after.
+    assert (len(times) - 1) / (times[-1] - times[0]) >= 9.0
+
+
 @pytest.mark.parametrize("rate", [0, -1, 10.5, 100])
 def test_limiter_refuses_rates_outside_the_sec_limit(rate: float) -> None:
     with pytest.raises(ValueError, match="rate"):
