@@ -227,12 +227,25 @@ class FormDDocument:
     signatures: tuple[Signature, ...]
 
 
+SOURCE_FILING = "filing"  # parsed from the filing's own document (XML or full submission)
+SOURCE_DATASET = "dataset"  # read from a row of the SEC's quarterly Form D data sets
+RECORD_SOURCES = (SOURCE_FILING, SOURCE_DATASET)
+
+
 @dataclass(frozen=True, slots=True)
 class FormDFiling:
-    """One filing: the Form D document plus, for a full submission, the SEC header."""
+    """One filing: the Form D document plus, for a full submission, the SEC header.
+
+    ``source`` says where the record came from: the filing's own document, or a row of the SEC's
+    Form D data sets (the SEC's extraction of the same XML, without acceptance time). The store
+    learns it only from here: a data-set record never replaces one derived from the filing.
+    A data-set record's header carries the accession number, submission type, filing date and
+    the primary issuer as its one filer (with ``FILE_NUM``); its ``accepted_at`` is None.
+    """
 
     document: FormDDocument
     header: SecHeader | None = None
+    source: str = SOURCE_FILING
 
     @property
     def accession_number(self) -> str | None:
