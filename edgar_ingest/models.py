@@ -205,7 +205,9 @@ class FilingRow(Base):
     gross_proceeds_used: Mapped[Decimal | None] = mapped_column(Amount)
     is_gross_proceeds_estimate: Mapped[bool] = mapped_column(sa.Boolean)
     proceeds_clarification: Mapped[str | None] = mapped_column(sa.Text)
-    # Provenance
+    # Provenance: 'filing' (the filing's own document) or 'dataset' (a row of the SEC's Form D data
+    # sets, raw_document_id then points at the archive). A filing's own document always wins.
+    source: Mapped[str] = mapped_column(sa.String(10), index=True, server_default=sa.text("'filing'"))
     parser_version: Mapped[str] = mapped_column(sa.String(40))
     # Digests of the derived record: the whole filing, and its Form D document alone (which
     # identifies a bare XML with the full submission it came from).
@@ -372,6 +374,54 @@ class SignatureRow(Base):
     name_of_signer: Mapped[str | None] = mapped_column(sa.Text)
     signer_title: Mapped[str | None] = mapped_column(sa.Text)
     signature_date: Mapped[date | None] = mapped_column(sa.Date)
+
+
+# --------------------------------------------------------------------------- data sets
+
+
+class DatasetArchiveRow(Base):
+    """One load of one archive of the SEC's Form D data sets (the bytes are a raw document).
+
+    A load covers the filings of ``[range_start_date, range_end_date)`` (the requested range
+    clipped to the archive's quarter); ``completed_at`` is set only when every row of that range
+    was stored or recorded as failed, so a killed load is simply done again. A later request is
+    skipped when a completed load of the same bytes (sha256) covered its range.
+    """
+
+    __tablename__ = "dataset_archives"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    archive_name: Mapped[str] = mapped_column(sa.String(200))  # "2024q1_d.zip"
+    url: Mapped[str] = mapped_column(sa.Text)
+    year: Mapped[int] = mapped_column(sa.Integer)
+    quarter: Mapped[int] = mapped_column(sa.Integer)
+    sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
+    size_bytes: Mapped[int] = mapped_column(sa.BigInteger)
+    raw_document_id: Mapped[int] = mapped_column(sa.ForeignKey("raw_documents.id"), index=True)
+    range_start_date: Mapped[date] = mapped_column(sa.Date)
+    range_end_date: Mapped[date] = mapped_column(sa.Date)
+    filing_count: Mapped[int] = mapped_column(sa.Integer)  # rows of FORMDSUBMISSION in the range
+    inserted_count: Mapped[int] = mapped_column(sa.Integer)
+    updated_count: Mapped[int] = mapped_column(sa.Integer)
+    unchanged_count: Mapped[int] = mapped_column(sa.Integer)
+    failed_count: Mapped[int] = mapped_column(sa.Integer)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class SourceDisagreementRow(Base):
+    """A field on which the data set and the filing's own document disagree (``reconcile``)."""
+
+    __tablename__ = "source_disagreements"
+    __table_args__ = (sa.UniqueConstraint("accession_number", "field_name"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    accession_number: Mapped[str] = mapped_column(sa.String(20), index=True)
+    field_name: Mapped[str] = mapped_column(sa.String(200), index=True)  # "offering.total_amount_sold"
+    dataset_value: Mapped[str | None] = mapped_column(sa.Text)
+    filing_value: Mapped[str | None] = mapped_column(sa.Text)
+    archive_name: Mapped[str] = mapped_column(sa.String(200))
+    found_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 # --------------------------------------------------------------------------- operations

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from edgar_ingest.models import Base
-from edgar_ingest.store import alembic_config, create_engine_for, downgrade, migrations_path, upgrade
+from edgar_ingest.offline import ingest_paths
+from edgar_ingest.store import Store, alembic_config, create_engine_for, downgrade, migrations_path, upgrade
 
 VIEWS = {"offering_versions", "offerings_latest"}
 
@@ -44,7 +47,7 @@ def test_upgrade_downgrade_upgrade(database_url: str) -> None:
     assert set(Base.metadata.tables) <= tables
     assert views == VIEWS
     with engine.connect() as conn:
-        assert conn.scalar(sa.text("SELECT version_num FROM alembic_version")) == "0001"
+        assert conn.scalar(sa.text("SELECT version_num FROM alembic_version")) == "0002"
     engine.dispose()
 
 
@@ -52,4 +55,36 @@ def test_migrations_are_found_without_an_ini_file() -> None:
     path = migrations_path()
     assert (path / "env.py").is_file()
     assert (path / "script.py.mako").is_file()
-    assert sorted(p.name for p in (path / "versions").glob("0*.py")) == ["0001_initial.py"]
+    names = sorted(p.name for p in (path / "versions").glob("0*.py"))
+    assert names == ["0001_initial.py", "0002_datasets.py"]
+
+
+def test_0002_keeps_every_row_of_a_0001_database_as_a_filing_version(
+    database_url: str, amendment_chain_dir: Path
+) -> None:
+    """A database filled by the previous version upgrades in place and downgrades back."""
+    engine = create_engine_for(database_url)
+    upgrade(engine, "0001")
+    # Ingest through 0001's schema with plain SQL is not possible with today's store (it writes the
+    # source column), so fill the tables at 0002, go down to 0001 and come back up.
+    upgrade(engine)
+    ingest_paths(Store(engine), sorted(amendment_chain_dir.glob("*.txt")))
+    downgrade(engine, "0001")
+    with engine.connect() as conn:
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("filings")}
+        assert "source" not in columns
+        before = conn.execute(
+            sa.text("SELECT accession_number, total_amount_sold FROM offering_versions ORDER BY version")
+        ).all()
+    assert len(before) == 3
+    upgrade(engine)
+    with engine.connect() as conn:
+        after = conn.execute(
+            sa.text(
+                "SELECT accession_number, total_amount_sold, source, filing_id IS NOT NULL "
+                "FROM offering_versions ORDER BY version"
+            )
+        ).all()
+    assert [(a, int(s)) for a, s, *_ in after] == [(a, int(s)) for a, s in before]
+    assert {(source, has_id) for *_, source, has_id in after} == {("filing", True)}
+    engine.dispose()

@@ -45,6 +45,8 @@ VERSION_COLUMNS = [
     "valid_from",
     "valid_to",
     "is_latest",
+    "filing_id",
+    "source",
 ]
 CHAIN = ["0001999001-24-000001", "0001999001-24-000003", "0001999001-25-000002"]
 
