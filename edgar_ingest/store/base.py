@@ -1,0 +1,105 @@
+"""What every part of the ``Store`` shares: the table handles, chunking of IN lists, and
+``StoreBase`` (the engine, the write-transaction engine and the clock).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from edgar_ingest.models import (
+    Base,
+    FailureRow,
+    FilingExemptionRow,
+    FilingFilerRow,
+    FilingIssuerRow,
+    FilingRow,
+    IssuerPreviousNameRow,
+    LockRow,
+    PipelineStateRow,
+    RawDocumentRow,
+    RecipientStateRow,
+    RelatedPersonRelationshipRow,
+    RelatedPersonRow,
+    RunRow,
+    SalesCompensationRecipientRow,
+    SignatureRow,
+)
+from edgar_ingest.store.engine import _SQLITE_BEGIN_OPTION, _is_configured
+
+# Parameters per IN (...) list: well under SQLite's and PostgreSQL's limits.
+_IN_CHUNK: Final = 500
+
+
+def _table(model: type[Base]) -> sa.Table:
+    table = model.__table__
+    assert isinstance(table, sa.Table)
+    return table
+
+
+_raw: Final = _table(RawDocumentRow)
+_filings: Final = _table(FilingRow)
+_filers: Final = _table(FilingFilerRow)
+_issuers: Final = _table(FilingIssuerRow)
+_previous_names: Final = _table(IssuerPreviousNameRow)
+_persons: Final = _table(RelatedPersonRow)
+_relationships: Final = _table(RelatedPersonRelationshipRow)
+_recipients: Final = _table(SalesCompensationRecipientRow)
+_recipient_states: Final = _table(RecipientStateRow)
+_exemptions: Final = _table(FilingExemptionRow)
+_signatures: Final = _table(SignatureRow)
+_failures: Final = _table(FailureRow)
+_runs: Final = _table(RunRow)
+_state: Final = _table(PipelineStateRow)
+_locks: Final = _table(LockRow)
+
+# Children of a filing, parents before children (insert order; delete in reverse).
+_CHILD_TABLES: Final = (
+    _filers,
+    _issuers,
+    _previous_names,
+    _persons,
+    _relationships,
+    _recipients,
+    _recipient_states,
+    _exemptions,
+    _signatures,
+)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _chunks(values: Sequence[Any], size: int = _IN_CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+class StoreBase:
+    """The engine, the SQLite write-transaction engine and the clock every part of the store uses."""
+
+    def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = _utc_now) -> None:
+        if not _is_configured(engine):
+            raise ValueError("build SQLite engines with edgar_ingest.store.create_engine_for(url)")
+        self.engine = engine
+        self._clock = clock
+        # Write transactions on SQLite take the write lock at BEGIN (no read-then-upgrade deadlock).
+        self._writer = engine.execution_options(**{_SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def _now(self) -> datetime:
+        now = self._clock()
+        if now.tzinfo is None:
+            raise ValueError("the store's clock must return aware datetimes")
+        return now

@@ -1,0 +1,381 @@
+"""Filing writes.
+
+``FilingWrites`` stores filings idempotently, keyed by their natural key (the accession number, or
+``sha256:<hex>`` of the raw bytes for a bare XML that has none): storing the same record again
+changes nothing, a different record (new parser version, corrected bytes) re-derives every row
+of the filing in the same transaction. ``save_many`` writes a batch in one transaction with bulk
+statements; when the bulk write fails, each document is retried in its own savepoint so that a
+bad one rolls back alone and is recorded in ``failures`` while the others are stored.
+
+Offering identity (DESIGN.md section 3): the offering key is the primary issuer's SEC file number
+from the header. A filing without one joins the offering of its ``previousAccessionNumber`` when
+that filing is stored (also when it arrives later: ``save_many`` re-keys such filings), else it
+stands alone under ``accession:<accession number>`` or, for a bare XML, ``sha256:<hex>``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from edgar_ingest.records import FormDFiling, RawDocument
+from edgar_ingest.store.base import _CHILD_TABLES, _chunks, _failures, _filings
+from edgar_ingest.store.ledger import Ledger
+from edgar_ingest.store.rows import _child_rows, _filing_columns
+
+# --------------------------------------------------------------------------- keys
+
+
+def filing_key_for(filing: FormDFiling, sha256: str) -> str:
+    """The natural key of a filing: its accession number, else ``sha256:<hex>`` of its bytes."""
+    return filing.accession_number or f"sha256:{sha256}"
+
+
+def fallback_offering_key(filing: FormDFiling, sha256: str) -> str:
+    """The offering key of a filing without file number whose previous filing is unknown."""
+    if filing.accession_number:
+        return f"accession:{filing.accession_number}"
+    return f"sha256:{sha256}"
+
+
+# --------------------------------------------------------------------------- results
+
+
+class OutcomeStatus(StrEnum):
+    INSERTED = "inserted"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What ``save`` did with one document; ``reason`` says why it failed."""
+
+    status: OutcomeStatus
+    filing_key: str
+    reason: str | None = None
+
+
+@dataclass(slots=True)
+class _Prepared:
+    """One document on its way in: keys and digests computed before any SQL."""
+
+    raw: RawDocument
+    filing: FormDFiling
+    parser_version: str
+    filing_key: str
+    digest: str  # of the whole record (header and document)
+    document_digest: str  # of the Form D document alone
+
+
+def _prepare(raw: RawDocument, filing: FormDFiling, parser_version: str) -> _Prepared:
+    document_digest = hashlib.sha256(repr(filing.document).encode("utf-8")).hexdigest()
+    return _Prepared(
+        raw=raw,
+        filing=filing,
+        parser_version=parser_version,
+        filing_key=filing_key_for(filing, raw.sha256),
+        digest=hashlib.sha256(f"{filing.header!r}|{document_digest}".encode()).hexdigest(),
+        document_digest=document_digest,
+    )
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, sa.exc.StatementError) and exc.orig is not None:
+        text = f"{type(exc.orig).__name__}: {exc.orig}"
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    first_line = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return first_line[:500]
+
+
+def _is_document_error(exc: BaseException) -> bool:
+    """An error caused by one document's data (isolate it), not by the database being unusable."""
+    if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
+        return False
+    if isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated:
+        return False
+    return isinstance(exc, sa.exc.StatementError | ValueError | TypeError | ArithmeticError)
+
+
+class FilingWrites(Ledger):
+    """Writes filings (failures that isolate a bad document go to the ledger it extends)."""
+
+    # ------------------------------------------------------------------ filings
+
+    def save(self, raw: RawDocument, filing: FormDFiling, parser_version: str) -> Outcome:
+        """Store one parsed document (one transaction); see ``save_many``."""
+        return self.save_many([(raw, filing)], parser_version)[0]
+
+    def save_many(
+        self, items: Sequence[tuple[RawDocument, FormDFiling]], parser_version: str
+    ) -> list[Outcome]:
+        """Store a batch in one transaction; one ``Outcome`` per item, in order.
+
+        A document whose rows cannot be written is rolled back alone (savepoint), recorded in
+        ``failures`` (stage ``store``) and reported as failed; the others are committed.
+        A filing key seen twice in a batch is written in order (the later one wins).
+        """
+        prepared = [_prepare(raw, filing, parser_version) for raw, filing in items]
+        outcomes: list[Outcome | None] = [None] * len(prepared)
+        with self._writer.begin() as conn:
+            for round_indexes in _rounds(prepared):
+                batch = [prepared[i] for i in round_indexes]
+                try:
+                    with conn.begin_nested():
+                        results = self._write(conn, batch)
+                except Exception as exc:
+                    if not _is_document_error(exc):
+                        raise
+                    results = [self._write_isolated(conn, p) for p in batch]
+                for i, outcome in zip(round_indexes, results, strict=True):
+                    outcomes[i] = outcome
+            if any(o is not None and o.status != OutcomeStatus.UNCHANGED for o in outcomes):
+                self._rekey_orphan_amendments(conn)
+        return [o for o in outcomes if o is not None]
+
+    def _write_isolated(self, conn: Connection, item: _Prepared) -> Outcome:
+        try:
+            with conn.begin_nested():
+                return self._write(conn, [item])[0]
+        except Exception as exc:
+            if not _is_document_error(exc):
+                raise
+            reason = f"could not be stored: {_describe(exc)}"
+            self._record_failure(
+                conn,
+                source=item.raw.source_url,
+                reason=reason,
+                stage="store",
+                accession_number=item.filing.accession_number,
+                raw=item.raw,
+            )
+            return Outcome(OutcomeStatus.FAILED, item.filing_key, reason)
+
+    def _write(self, conn: Connection, batch: list[_Prepared]) -> list[Outcome]:
+        """Bulk-write a batch whose filing keys and documents are distinct.
+
+        A bare XML and the full submission of the same filing are one filing: a bare XML whose
+        document is already stored is unchanged, and a full submission whose document is stored
+        from a bare XML takes that row over (its key becomes the accession number).
+        """
+        now = self._now()
+        columns = (
+            _filings.c.id,
+            _filings.c.filing_key,
+            _filings.c.accession_number,
+            _filings.c.document_sha256,
+            _filings.c.record_sha256,
+            _filings.c.parser_version,
+            _filings.c.raw_document_id,
+        )
+        existing: dict[str, Any] = {}
+        for chunk in _chunks([p.filing_key for p in batch]):
+            for row in conn.execute(sa.select(*columns).where(_filings.c.filing_key.in_(chunk))):
+                existing[row.filing_key] = row
+        by_document: dict[str, Any] = {}
+        unmatched = sorted({p.document_digest for p in batch if p.filing_key not in existing})
+        for chunk in _chunks(unmatched):
+            for row in conn.execute(sa.select(*columns).where(_filings.c.document_sha256.in_(chunk))):
+                if row.document_sha256 not in by_document or row.accession_number is None:
+                    by_document[row.document_sha256] = row
+        outcomes: list[Outcome] = []
+        inserts: list[_Prepared] = []
+        updates: list[tuple[_Prepared, Any]] = []
+        for p in batch:
+            old = existing.get(p.filing_key)
+            same_document = by_document.get(p.document_digest)
+            if old is None and same_document is not None:
+                if p.filing.accession_number is None:
+                    # A bare XML of a filing stored already (from its full submission or as XML).
+                    outcomes.append(Outcome(OutcomeStatus.UNCHANGED, same_document.filing_key))
+                    continue
+                if same_document.accession_number is None:
+                    old = same_document  # the full submission replaces the bare XML's row
+            if old is None:
+                inserts.append(p)
+                outcomes.append(Outcome(OutcomeStatus.INSERTED, p.filing_key))
+            elif (
+                old.filing_key == p.filing_key
+                and old.record_sha256 == p.digest
+                and old.parser_version == p.parser_version
+            ):
+                outcomes.append(Outcome(OutcomeStatus.UNCHANGED, p.filing_key))
+            else:
+                updates.append((p, old))
+                outcomes.append(Outcome(OutcomeStatus.UPDATED, p.filing_key))
+        written = inserts + [p for p, _ in updates]
+        if written:
+            raw_ids = self._store_raw_documents(conn, [p.raw for p in written], now)
+            offering_keys = self._offering_keys(conn, written)
+            rows: dict[str, dict[str, Any]] = {}
+            for p in written:
+                rows[p.filing_key] = {
+                    **_filing_columns(p.filing),
+                    "offering_key": offering_keys[p.filing_key],
+                    "parser_version": p.parser_version,
+                    "record_sha256": p.digest,
+                    "document_sha256": p.document_digest,
+                    "raw_document_id": raw_ids[p.raw.sha256],
+                    "updated_at": now,
+                }
+            filing_ids: dict[str, int] = {}
+            if inserts:
+                insert_rows = [
+                    {**rows[p.filing_key], "filing_key": p.filing_key, "created_at": now} for p in inserts
+                ]
+                # executemany, then read the ids back: on PostgreSQL a multi-row INSERT ... RETURNING
+                # is one huge statement that psycopg re-parses every time (it caches short ones).
+                conn.execute(sa.insert(_filings), insert_rows)
+                new_keys = [p.filing_key for p in inserts]
+                for chunk in _chunks(new_keys):
+                    id_rows = conn.execute(
+                        sa.select(_filings.c.id, _filings.c.filing_key).where(
+                            _filings.c.filing_key.in_(chunk)
+                        )
+                    )
+                    filing_ids.update((key, filing_id) for filing_id, key in id_rows)
+            if updates:
+                update_ids = [old.id for _, old in updates]
+                for table in reversed(_CHILD_TABLES):
+                    for chunk in _chunks(update_ids):
+                        conn.execute(sa.delete(table).where(table.c.filing_id.in_(chunk)))
+                conn.execute(
+                    sa.update(_filings).where(_filings.c.id == sa.bindparam("_filing_id")),
+                    [
+                        {**rows[p.filing_key], "filing_key": p.filing_key, "_filing_id": old.id}
+                        for p, old in updates
+                    ],
+                )
+                for p, old in updates:
+                    filing_ids[p.filing_key] = old.id
+                replaced = {old.raw_document_id for p, old in updates} - set(raw_ids.values())
+                self._delete_unreferenced_raw(conn, sorted(replaced))
+            self._insert_children(conn, [(filing_ids[p.filing_key], p.filing) for p in written])
+        self._resolve_failures_for(conn, batch, now)
+        return outcomes
+
+    def _offering_keys(self, conn: Connection, batch: list[_Prepared]) -> dict[str, str]:
+        """File number, else the offering of the previous accession when stored, else a fallback."""
+        wanted = sorted(
+            {
+                p.filing.document.offering.previous_accession_number
+                for p in batch
+                if p.filing.file_number is None and p.filing.document.offering.previous_accession_number
+            }
+        )
+        known: dict[str, str] = {}
+        for chunk in _chunks(wanted):
+            for row in conn.execute(
+                sa.select(_filings.c.accession_number, _filings.c.offering_key).where(
+                    _filings.c.accession_number.in_(chunk)
+                )
+            ):
+                known[row.accession_number] = row.offering_key
+        keys: dict[str, str] = {}
+        for p in batch:
+            filing = p.filing
+            previous = filing.document.offering.previous_accession_number
+            if filing.file_number:
+                key = filing.file_number
+            elif previous and previous in known:
+                key = known[previous]
+            else:
+                key = fallback_offering_key(filing, p.raw.sha256)
+            keys[p.filing_key] = key
+            if filing.accession_number:
+                known[filing.accession_number] = key
+        return keys
+
+    def _rekey_orphan_amendments(self, conn: Connection) -> None:
+        """Filings without file number join their previous filing's offering once it is stored."""
+        previous = _filings.alias("previous")
+        previous_key = (
+            sa.select(previous.c.offering_key)
+            .where(previous.c.accession_number == _filings.c.previous_accession_number)
+            .scalar_subquery()
+        )
+        stmt = (
+            sa.update(_filings)
+            .where(
+                _filings.c.file_number.is_(None),
+                _filings.c.previous_accession_number.is_not(None),
+                sa.exists().where(
+                    previous.c.accession_number == _filings.c.previous_accession_number,
+                    previous.c.offering_key != _filings.c.offering_key,
+                ),
+            )
+            .values(offering_key=previous_key)
+        )
+        for _ in range(10):  # chains of keyless amendments converge one link per pass
+            if conn.execute(stmt).rowcount == 0:
+                break
+
+    def _insert_children(self, conn: Connection, filings: list[tuple[int, FormDFiling]]) -> None:
+        collected: dict[str, list[dict[str, Any]]] = {t.name: [] for t in _CHILD_TABLES}
+        for filing_id, filing in filings:
+            for name, rows in _child_rows(filing).items():
+                collected[name].extend({"filing_id": filing_id, **row} for row in rows)
+        for table in _CHILD_TABLES:
+            rows = collected[table.name]
+            if rows:
+                conn.execute(sa.insert(table), rows)
+
+    def _resolve_failures_for(self, conn: Connection, batch: list[_Prepared], now: datetime) -> None:
+        """Mark resolved the failures of documents that are now stored."""
+        has_open = conn.execute(
+            sa.select(_failures.c.id).where(_failures.c.is_resolved.is_(False)).limit(1)
+        ).first()
+        if has_open is None:
+            return
+        accessions = sorted({p.filing.accession_number for p in batch if p.filing.accession_number})
+        shas = sorted({p.raw.sha256 for p in batch})
+        values = {"is_resolved": True, "resolved_at": now}
+        open_ = _failures.c.is_resolved.is_(False)
+        for chunk in _chunks(accessions):
+            conn.execute(
+                sa.update(_failures).where(open_, _failures.c.accession_number.in_(chunk)).values(values)
+            )
+        for chunk in _chunks(shas):
+            conn.execute(sa.update(_failures).where(open_, _failures.c.sha256.in_(chunk)).values(values))
+
+    def known_accessions(self, candidates: Iterable[str]) -> set[str]:
+        """The candidates already stored, or whose bytes are stored with a parse failure.
+
+        Neither needs fetching again: ``reparse`` re-reads stored bytes. Fetch failures (no bytes)
+        are not included, so the pipeline tries them again.
+        """
+        wanted = sorted(set(candidates))
+        found: set[str] = set()
+        with self.engine.connect() as conn:
+            for chunk in _chunks(wanted):
+                stored = sa.select(_filings.c.accession_number).where(_filings.c.accession_number.in_(chunk))
+                failed_with_bytes = sa.select(_failures.c.accession_number).where(
+                    _failures.c.accession_number.in_(chunk), _failures.c.raw_document_id.is_not(None)
+                )
+                for stmt in (stored, failed_with_bytes):
+                    found.update(a for a in conn.scalars(stmt) if a)
+        return found
+
+
+def _rounds(prepared: Sequence[_Prepared]) -> list[list[int]]:
+    """Split a batch so that a round holds a filing key or a document at most once (order kept)."""
+    rounds: list[list[int]] = []
+    last_round: dict[str, int] = {}
+    for i, p in enumerate(prepared):
+        keys = (p.filing_key, "document:" + p.document_digest)
+        r = max(last_round.get(k, -1) for k in keys) + 1
+        if r == len(rounds):
+            rounds.append([])
+        rounds[r].append(i)
+        for k in keys:
+            last_round[k] = r
+    return rounds

@@ -1,0 +1,92 @@
+"""Raw documents: the compressed bytes kept for stored filings and for failures alike."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from edgar_ingest.records import RawDocument
+from edgar_ingest.store.base import StoreBase, _chunks, _failures, _filings, _raw
+
+
+class RawDocuments(StoreBase):
+    """Stores, reads and prunes ``raw_documents`` rows (shared by filing writes and failures)."""
+
+    def _store_raw_documents(
+        self, conn: Connection, raws: list[RawDocument], now: datetime
+    ) -> dict[str, int]:
+        """Ids of the raw documents by sha256, inserting the ones not stored yet."""
+        ids: dict[str, int] = {}
+        shas = sorted({r.sha256 for r in raws})
+        for chunk in _chunks(shas):
+            for row in conn.execute(sa.select(_raw.c.id, _raw.c.sha256).where(_raw.c.sha256.in_(chunk))):
+                ids[row.sha256] = row.id
+        new: dict[str, RawDocument] = {}
+        for r in raws:
+            if r.sha256 not in ids and r.sha256 not in new:
+                new[r.sha256] = r
+        if new:
+            conn.execute(sa.insert(_raw), [self._raw_row(r, now) for r in new.values()])
+            for chunk in _chunks(list(new)):
+                for row in conn.execute(sa.select(_raw.c.id, _raw.c.sha256).where(_raw.c.sha256.in_(chunk))):
+                    ids[row.sha256] = row.id
+        return ids
+
+    @staticmethod
+    def _raw_row(raw: RawDocument, now: datetime) -> dict[str, Any]:
+        compressed = zlib.compress(raw.content, 6)
+        return {
+            "sha256": raw.sha256,
+            "content_zlib": compressed,
+            "content_size_bytes": len(raw.content),
+            "compressed_size_bytes": len(compressed),
+            "source_url": raw.source_url,
+            "fetched_at": raw.fetched_at,
+            "stored_at": now,
+        }
+
+    def _delete_unreferenced_raw(self, conn: Connection, raw_ids: list[int]) -> None:
+        for chunk in _chunks(raw_ids):
+            conn.execute(
+                sa.delete(_raw).where(
+                    _raw.c.id.in_(chunk),
+                    ~sa.exists().where(_filings.c.raw_document_id == _raw.c.id),
+                    ~sa.exists().where(_failures.c.raw_document_id == _raw.c.id),
+                )
+            )
+
+    def iter_raw_documents(self, page_size: int = 500) -> Iterator[RawDocument]:
+        """Every stored raw document (stored filings' and failed ones'), decompressed, by id.
+
+        Reads page by page in short transactions, so memory stays flat and writers are not blocked.
+        """
+        last_id = 0
+        while True:
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    sa.select(
+                        _raw.c.id, _raw.c.content_zlib, _raw.c.source_url, _raw.c.fetched_at, _raw.c.sha256
+                    )
+                    .where(_raw.c.id > last_id)
+                    .order_by(_raw.c.id)
+                    .limit(page_size)
+                ).all()
+            if not rows:
+                return
+            for row in rows:
+                yield RawDocument(
+                    content=zlib.decompress(row.content_zlib),
+                    source_url=row.source_url,
+                    fetched_at=row.fetched_at,
+                    sha256=row.sha256,
+                )
+            last_id = rows[-1].id
+
+    def raw_document_count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.scalar(sa.select(sa.func.count()).select_from(_raw)) or 0)
