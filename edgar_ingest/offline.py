@@ -126,19 +126,20 @@ def parse_and_store(
             continue
         batch.append((raw, filing))
         if len(batch) >= batch_size:
-            _save(store, batch, counts, parser_version, on_document)
+            store_records(store, batch, counts, parser_version, on_document)
             batch = []
     if batch:
-        _save(store, batch, counts, parser_version, on_document)
+        store_records(store, batch, counts, parser_version, on_document)
 
 
-def _save(
+def store_records(
     store: Store,
     batch: list[tuple[RawDocument, FormDFiling]],
     counts: RunCounts,
     parser_version: str,
     on_document: Callable[[], None] | None,
 ) -> None:
+    """Store one batch of parsed records (one transaction) and count every outcome."""
     for (raw, _), outcome in zip(batch, store.save_many(batch, parser_version), strict=True):
         if outcome.status is OutcomeStatus.FAILED:
             counts.add_failure(raw.source_url, outcome.reason or "could not be stored")

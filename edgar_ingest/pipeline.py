@@ -83,6 +83,13 @@ def quarters(start: date, end_exclusive: date) -> Iterator[tuple[int, int]]:
             year, quarter = year + 1, 1
 
 
+def quarter_range(year: int, quarter: int) -> tuple[date, date]:
+    """The half-open range of filing dates of a calendar quarter."""
+    first = date(year, 3 * quarter - 2, 1)
+    after = date(year + 1, 1, 1) if quarter == 4 else date(year, 3 * quarter + 1, 1)
+    return first, after
+
+
 def dedupe_refs(refs: Iterable[FilingRef]) -> list[FilingRef]:
     """One ref per accession (co-issued filings are listed once per co-issuer), order kept."""
     seen: set[str] = set()
@@ -228,8 +235,15 @@ def run_backfill(ctx: PipelineContext, start: date, end: date, ciks: Sequence[st
             )
             ctx.report("cik", cik=cik, filings=len(refs))
         return
-    all_quarters = list(quarters(start, end))
-    for index, (year, quarter) in enumerate(all_quarters):
+    backfill_quarters(ctx, start, end, list(quarters(start, end)))
+
+
+def backfill_quarters(
+    ctx: PipelineContext, start: date, end: date, quarter_list: Sequence[tuple[int, int]]
+) -> None:
+    """The D and D/A filings of these quarters' indexes whose filing date is in [start, end)."""
+    in_range = _date_filter(start, end)
+    for index, (year, quarter) in enumerate(quarter_list):
         try:
             listed = discover.list_quarter(ctx.client, year, quarter)
         except (FetchError, RateLimitBlockedError, UndeclaredUserAgentError) as exc:
@@ -238,7 +252,7 @@ def run_backfill(ctx: PipelineContext, start: date, end: date, ciks: Sequence[st
             ctx.report("quarter", quarter=f"{year}Q{quarter}", index="absent")
             continue
         refs = [r for r in listed if in_range(r)]
-        ingest_refs(ctx, refs, partial(_expect_like_so_far, ctx, index + 1, len(all_quarters)))
+        ingest_refs(ctx, refs, partial(_expect_like_so_far, ctx, index + 1, len(quarter_list)))
         ctx.report("quarter", quarter=f"{year}Q{quarter}", filings=len(refs))
 
 

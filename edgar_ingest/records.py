@@ -17,6 +17,9 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
+
+_EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 # --------------------------------------------------------------------------- discovery / fetch
 
@@ -57,6 +60,39 @@ class RawDocument:
             fetched_at=fetched_at,
             sha256=hashlib.sha256(content).hexdigest(),
         )
+
+    @classmethod
+    def reference(cls, sha256: str, source_url: str, fetched_at: datetime) -> RawDocument:
+        """A document already stored, named by its sha256, without its bytes (e.g. an archive of
+        tens of MB from which thousands of records come): the store refuses to store it."""
+        return cls(content=b"", source_url=source_url, fetched_at=fetched_at, sha256=sha256)
+
+    @property
+    def is_reference(self) -> bool:
+        return not self.content and self.sha256 != _EMPTY_SHA256
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetArchiveRef:
+    """One archive of the SEC's quarterly Form D data sets, as linked from their index page.
+
+    The URL is taken from the page, never built (the folder has moved before); the quarter is read
+    from the file name, e.g. ``2012q3_d_0.zip`` (2012, 3). A quarter may come in several parts.
+    """
+
+    url: str  # absolute, as linked (fragment dropped)
+    name: str  # the file name, e.g. "2012q3_d_0.zip": safe to use as a local file name
+    year: int
+    quarter: int  # 1 to 4
+
+
+@dataclass(frozen=True, slots=True)
+class DownloadResult:
+    """A file downloaded whole to ``path``: its digest and size were computed while it streamed."""
+
+    path: Path
+    sha256: str  # hex digest of the bytes on disk (decoded when the server sent gzip)
+    size_bytes: int
 
 
 # --------------------------------------------------------------------------- SEC header

@@ -8,11 +8,13 @@
   answers the read queries for offering history and status (``queries``). Each concern is a mixin
   over ``StoreBase`` (``base``: the engine, the write-transaction engine and the clock); the raw
   bytes kept for filings and failures alike are handled by ``raw``, the rows built from a record
-  by ``rows``.
+  by ``rows``; loads of the SEC's data-set archives and what ``reconcile`` reads and writes by
+  ``datasets``.
 """
 
 from __future__ import annotations
 
+from edgar_ingest.store.datasets import DatasetArchives, DatasetLoad, DatasetVersion
 from edgar_ingest.store.engine import SQLITE_BUSY_TIMEOUT_MS as SQLITE_BUSY_TIMEOUT_MS
 from edgar_ingest.store.engine import alembic_config, create_engine_for, downgrade, migrations_path, upgrade
 from edgar_ingest.store.filings import (
@@ -30,6 +32,8 @@ from edgar_ingest.store.queries import Queries, StoreStatus, normalise_view_row
 __all__ = [
     "CHECKPOINT_KEY",
     "RUN_COUNT_FIELDS",
+    "DatasetLoad",
+    "DatasetVersion",
     "FailureInfo",
     "Lock",
     "Outcome",
@@ -48,7 +52,7 @@ __all__ = [
 ]
 
 
-class Store(FilingWrites, Queries, Locks):
+class Store(FilingWrites, Queries, Locks, DatasetArchives):
     """Reads and writes the database through an Engine made by ``create_engine_for``."""
 
     @classmethod

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 
 from edgar_ingest.models import (
     Base,
+    DatasetArchiveRow,
     FailureRow,
     FilingExemptionRow,
     FilingFilerRow,
@@ -28,6 +29,7 @@ from edgar_ingest.models import (
     RunRow,
     SalesCompensationRecipientRow,
     SignatureRow,
+    SourceDisagreementRow,
 )
 from edgar_ingest.store.engine import _SQLITE_BEGIN_OPTION, _is_configured
 
@@ -56,6 +58,8 @@ _failures: Final = _table(FailureRow)
 _runs: Final = _table(RunRow)
 _state: Final = _table(PipelineStateRow)
 _locks: Final = _table(LockRow)
+_dataset_archives: Final = _table(DatasetArchiveRow)
+_disagreements: Final = _table(SourceDisagreementRow)
 
 # Children of a filing, parents before children (insert order; delete in reverse).
 _CHILD_TABLES: Final = (

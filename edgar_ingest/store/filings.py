@@ -25,7 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from edgar_ingest.records import FormDFiling, RawDocument
+from edgar_ingest.records import SOURCE_FILING, FormDFiling, RawDocument
 from edgar_ingest.store.base import _CHILD_TABLES, _chunks, _failures, _filings
 from edgar_ingest.store.ledger import Ledger
 from edgar_ingest.store.rows import _child_rows, _filing_columns
@@ -78,12 +78,15 @@ class _Prepared:
 
 def _prepare(raw: RawDocument, filing: FormDFiling, parser_version: str) -> _Prepared:
     document_digest = hashlib.sha256(repr(filing.document).encode("utf-8")).hexdigest()
+    origin = "" if filing.source == SOURCE_FILING else f"{filing.source}|"
     return _Prepared(
         raw=raw,
         filing=filing,
         parser_version=parser_version,
         filing_key=filing_key_for(filing, raw.sha256),
-        digest=hashlib.sha256(f"{filing.header!r}|{document_digest}".encode()).hexdigest(),
+        # A data-set record differs from the filing's own even where every value agrees (filing
+        # records keep the digest they always had).
+        digest=hashlib.sha256(f"{origin}{filing.header!r}|{document_digest}".encode()).hexdigest(),
         document_digest=document_digest,
     )
 
@@ -176,6 +179,7 @@ class FilingWrites(Ledger):
             _filings.c.record_sha256,
             _filings.c.parser_version,
             _filings.c.raw_document_id,
+            _filings.c.source,
         )
         existing: dict[str, Any] = {}
         for chunk in _chunks([p.filing_key for p in batch]):
@@ -193,6 +197,13 @@ class FilingWrites(Ledger):
         for p in batch:
             old = existing.get(p.filing_key)
             same_document = by_document.get(p.document_digest)
+            if p.filing.source != SOURCE_FILING:
+                # The filing's own document wins: a data-set record never replaces a version
+                # derived from it (nor the bare XML of the same document).
+                stored = old if old is not None else same_document
+                if stored is not None and stored.source == SOURCE_FILING:
+                    outcomes.append(Outcome(OutcomeStatus.UNCHANGED, stored.filing_key))
+                    continue
             if old is None and same_document is not None:
                 if p.filing.accession_number is None:
                     # A bare XML of a filing stored already (from its full submission or as XML).
@@ -348,16 +359,19 @@ class FilingWrites(Ledger):
             conn.execute(sa.update(_failures).where(open_, _failures.c.sha256.in_(chunk)).values(values))
 
     def known_accessions(self, candidates: Iterable[str]) -> set[str]:
-        """The candidates already stored, or whose bytes are stored with a parse failure.
+        """The candidates stored from their own document, or whose bytes are stored with a failure.
 
         Neither needs fetching again: ``reparse`` re-reads stored bytes. Fetch failures (no bytes)
-        are not included, so the pipeline tries them again.
+        are not included, so the pipeline tries them again, and neither are filings known only
+        from a data set: fetching their document replaces the data set's values.
         """
         wanted = sorted(set(candidates))
         found: set[str] = set()
         with self.engine.connect() as conn:
             for chunk in _chunks(wanted):
-                stored = sa.select(_filings.c.accession_number).where(_filings.c.accession_number.in_(chunk))
+                stored = sa.select(_filings.c.accession_number).where(
+                    _filings.c.accession_number.in_(chunk), _filings.c.source == SOURCE_FILING
+                )
                 failed_with_bytes = sa.select(_failures.c.accession_number).where(
                     _failures.c.accession_number.in_(chunk), _failures.c.raw_document_id.is_not(None)
                 )

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from edgar_ingest.records import RawDocument
-from edgar_ingest.store.base import StoreBase, _chunks, _failures, _filings, _raw
+from edgar_ingest.store.base import StoreBase, _chunks, _dataset_archives, _failures, _filings, _raw
 
 
 class RawDocuments(StoreBase):
@@ -29,6 +29,10 @@ class RawDocuments(StoreBase):
         new: dict[str, RawDocument] = {}
         for r in raws:
             if r.sha256 not in ids and r.sha256 not in new:
+                if r.is_reference:
+                    # A data-set archive's records carry a reference to its stored bytes: never
+                    # store the empty placeholder in their place. A bug, not a bad document: raise.
+                    raise LookupError(f"the raw document {r.sha256} is referenced but not stored")
                 new[r.sha256] = r
         if new:
             conn.execute(sa.insert(_raw), [self._raw_row(r, now) for r in new.values()])
@@ -57,13 +61,16 @@ class RawDocuments(StoreBase):
                     _raw.c.id.in_(chunk),
                     ~sa.exists().where(_filings.c.raw_document_id == _raw.c.id),
                     ~sa.exists().where(_failures.c.raw_document_id == _raw.c.id),
+                    ~sa.exists().where(_dataset_archives.c.raw_document_id == _raw.c.id),
                 )
             )
 
     def iter_raw_documents(self, page_size: int = 500) -> Iterator[RawDocument]:
-        """Every stored raw document (stored filings' and failed ones'), decompressed, by id.
+        """Every stored document (stored filings' and failed ones'), decompressed, by id.
 
-        Reads page by page in short transactions, so memory stays flat and writers are not blocked.
+        Data-set archives are left out (``bulk.reparse_dataset_archives`` reads them one at a
+        time). Reads page by page in short transactions, so memory stays flat and writers are not
+        blocked.
         """
         last_id = 0
         while True:
@@ -72,7 +79,10 @@ class RawDocuments(StoreBase):
                     sa.select(
                         _raw.c.id, _raw.c.content_zlib, _raw.c.source_url, _raw.c.fetched_at, _raw.c.sha256
                     )
-                    .where(_raw.c.id > last_id)
+                    .where(
+                        _raw.c.id > last_id,
+                        ~sa.exists().where(_dataset_archives.c.raw_document_id == _raw.c.id),
+                    )
                     .order_by(_raw.c.id)
                     .limit(page_size)
                 ).all()
@@ -86,6 +96,26 @@ class RawDocuments(StoreBase):
                     sha256=row.sha256,
                 )
             last_id = rows[-1].id
+
+    def raw_document_content(self, raw_document_id: int) -> bytes:
+        """The exact bytes of one stored raw document."""
+        with self.engine.connect() as conn:
+            compressed = conn.scalar(sa.select(_raw.c.content_zlib).where(_raw.c.id == raw_document_id))
+        if compressed is None:
+            raise LookupError(f"no raw document {raw_document_id}")
+        return zlib.decompress(compressed)
+
+    def raw_document_reference(self, raw_document_id: int) -> RawDocument:
+        """A stored raw document without its bytes, for records derived from it (an archive's rows)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(_raw.c.source_url, _raw.c.fetched_at, _raw.c.sha256).where(
+                    _raw.c.id == raw_document_id
+                )
+            ).first()
+        if row is None:
+            raise LookupError(f"no raw document {raw_document_id}")
+        return RawDocument.reference(row.sha256, row.source_url, row.fetched_at)
 
     def raw_document_count(self) -> int:
         with self.engine.connect() as conn:

@@ -55,6 +55,7 @@ def _filing_columns(filing: FormDFiling) -> dict[str, Any]:
     cik = doc.primary_issuer.cik or (header.filers[0].cik if header and header.filers else None)
     return {
         "accession_number": filing.accession_number,
+        "source": filing.source,
         "file_number": filing.file_number,
         "submission_type": filing.submission_type,
         "document_submission_type": doc.submission_type,
