@@ -17,6 +17,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 # --------------------------------------------------------------------------- discovery / fetch
 
@@ -57,6 +58,29 @@ class RawDocument:
             fetched_at=fetched_at,
             sha256=hashlib.sha256(content).hexdigest(),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetArchiveRef:
+    """One archive of the SEC's quarterly Form D data sets, as linked from their index page.
+
+    The URL is taken from the page, never built (the folder has moved before); the quarter is read
+    from the file name, e.g. ``2012q3_d_0.zip`` (2012, 3). A quarter may come in several parts.
+    """
+
+    url: str  # absolute, as linked (fragment dropped)
+    name: str  # the file name, e.g. "2012q3_d_0.zip": safe to use as a local file name
+    year: int
+    quarter: int  # 1 to 4
+
+
+@dataclass(frozen=True, slots=True)
+class DownloadResult:
+    """A file downloaded whole to ``path``: its digest and size were computed while it streamed."""
+
+    path: Path
+    sha256: str  # hex digest of the bytes on disk (decoded when the server sent gzip)
+    size_bytes: int
 
 
 # --------------------------------------------------------------------------- SEC header
