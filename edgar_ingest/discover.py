@@ -1,4 +1,4 @@
-"""Where Form D filings are listed: EDGAR index files and the submissions API.
+"""Where Form D filings are listed: EDGAR index files, the submissions API, the data sets' page.
 
 The parsers are pure (bytes in, :class:`FilingRef` out). The ``list_*`` functions are thin: one
 client call per file, then a parser. Rules that hold for every source (DESIGN.md section 1):
@@ -7,6 +7,10 @@ client call per file, then a parser. Rules that hold for every source (DESIGN.md
 - a co-issued filing is listed once per co-issuer CIK with the same accession: the first row
   wins, later rows with that accession are dropped;
 - ``FilingRef.path`` is the full submission, ``/Archives/edgar/data/{cik}/{accession}.txt``.
+
+The SEC's quarterly Form D data sets are found through their index page only: every ``.zip`` it
+links is an archive whose quarter is read from the file name; URLs are never built (the folder
+moved in 2026 and old quarters are named differently).
 """
 
 from __future__ import annotations
@@ -19,10 +23,13 @@ from dataclasses import replace
 from datetime import date, datetime
 from pathlib import PurePosixPath
 from typing import Any
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
-from edgar_ingest.errors import FetchError, MalformedDocumentError
+from lxml import etree
+
+from edgar_ingest.errors import DatasetsPageError, FetchError, MalformedDocumentError
 from edgar_ingest.http import EdgarClient
-from edgar_ingest.records import FilingRef
+from edgar_ingest.records import DatasetArchiveRef, FilingRef
 
 FORM_TYPES = frozenset({"D", "D/A"})
 
@@ -36,6 +43,13 @@ _FIXED_ROW = re.compile(
 )
 _GAP = re.compile(r"\s{2,}")
 _XSL_PREFIX = re.compile(r"^xsl[^/]*/")
+
+DATASETS_PAGE_PATH = "/data-research/sec-markets-data/form-d-data-sets"
+# The real page is ~100 KB; anything near this is not that page.
+MAX_DATASETS_PAGE_BYTES = 5 * 1024 * 1024
+# "2012q3_d_0.zip", "2024q1_d.zip", "2019Q4_D_2.zip": the quarter, "_d", maybe one part suffix.
+# Matched whole, so a name that passes is also a safe local file name (no separator, no "..").
+_ARCHIVE_NAME = re.compile(r"^(?P<year>\d{4})q(?P<quarter>[1-4])_d(?:_[0-9a-z]+)?\.zip$", re.IGNORECASE)
 
 
 # --------------------------------------------------------------------------- index paths
@@ -260,6 +274,61 @@ def parse_submissions_json(content: bytes, cik: str | int) -> tuple[list[FilingR
     return _dedupe(refs), pages
 
 
+def parse_dataset_index_page(content: bytes, page_url: str) -> list[DatasetArchiveRef]:
+    """The archives the Form D data sets' index page links, by (year, quarter, name).
+
+    Every ``<a href>`` whose file name (query and fragment aside) is ``{yyyy}q{n}_d[_part].zip``,
+    any case, resolved against ``page_url`` (or the page's ``<base href>``); other links are
+    ignored, a URL linked twice is listed once. A page that links none raises
+    :class:`DatasetsPageError`: the page has moved or changed, and loading nothing would pass for
+    "no data".
+
+    Parsed with lxml's HTML parser rather than a regex over ``href=``: a regex would also take the
+    links inside comments and scripts and would misread unquoted attributes and ``&amp;``. The
+    parser is hardened like the XML one: it reads no DTD and expands no entity (libxml2's HTML
+    mode knows only the predefined character references), never touches the network, drops
+    comments and processing instructions, keeps libxml2's default depth and size limits, and the
+    page is refused above :data:`MAX_DATASETS_PAGE_BYTES` before any parsing.
+    """
+    if len(content) > MAX_DATASETS_PAGE_BYTES:
+        raise DatasetsPageError(
+            f"The Form D data sets page {page_url} is {len(content):,} bytes, not the index page "
+            "it should be: has it moved?"
+        )
+    parser = etree.HTMLParser(no_network=True, remove_comments=True, remove_pis=True, huge_tree=False)
+    root = etree.fromstring(content, parser) if content.strip() else None
+    refs: dict[str, DatasetArchiveRef] = {}
+    if root is not None:
+        base = page_url
+        for element in root.iter("base"):
+            if element.get("href"):
+                base = urljoin(page_url, element.get("href", "").strip())
+                break
+        for anchor in root.iter("a"):
+            ref = _archive_ref(anchor.get("href"), base)
+            if ref is not None:
+                refs.setdefault(ref.url, ref)
+    if not refs:
+        raise DatasetsPageError(f"The Form D data sets page {page_url} lists no archives: has it moved?")
+    return sorted(refs.values(), key=lambda r: (r.year, r.quarter, r.name))
+
+
+def _archive_ref(href: str | None, base: str) -> DatasetArchiveRef | None:
+    """The archive a link points at, or None when it is not a quarter's ``.zip``."""
+    if not href or not href.strip():
+        return None
+    parts = urlsplit(urljoin(base, href.strip()))
+    if parts.scheme not in ("http", "https"):
+        return None
+    name = unquote(PurePosixPath(parts.path).name)
+    match = _ARCHIVE_NAME.match(name)
+    if match is None:
+        return None
+    # The fragment is never sent; the query is kept (it is part of what the server answers).
+    url = urlunsplit(parts._replace(fragment=""))
+    return DatasetArchiveRef(url=url, name=name, year=int(match["year"]), quarter=int(match["quarter"]))
+
+
 # --------------------------------------------------------------------------- fetchers
 
 
@@ -309,3 +378,16 @@ def _submissions_name(content: bytes) -> str | None:
     except (ValueError, AttributeError):
         return None
     return name if isinstance(name, str) else None
+
+
+def list_dataset_archives(client: EdgarClient) -> list[DatasetArchiveRef] | None:
+    """The Form D data sets' archives listed on their index page; None when the page is absent.
+
+    Absent is a 404 or a 403 ``AccessDenied``; a page that lists no archive raises
+    :class:`DatasetsPageError`.
+    """
+    url = client.archive_url(DATASETS_PAGE_PATH)
+    response = client.get(url)
+    if response is None:
+        return None
+    return parse_dataset_index_page(response.content, url)

@@ -31,6 +31,16 @@ class FetchError(EdgarIngestError):
     """A request that could not be completed after the retries the policy allows."""
 
 
+class DatasetsPageError(FetchError):
+    """The Form D data sets' index page was read but lists no archive: moved or redesigned.
+
+    A :class:`FetchError` rather than a :class:`ParseError`: no filing is at fault (there is
+    nothing to record as a failed document and go on with), the road to the data sets is closed
+    for the whole run, exactly as when the page cannot be fetched; a distinct class lets a caller
+    fall back to the quarterly indexes for it alone.
+    """
+
+
 class UndeclaredUserAgentError(FetchError):
     """The SEC refused the User-Agent ("Undeclared Automated Tool"): not retryable."""
 

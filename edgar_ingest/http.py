@@ -16,28 +16,43 @@ Politeness (DESIGN.md section 1, "Fair access"):
   as 429 without Retry-After) pauses every request of the process for ``block_pause_s``, then
   resumes at a reduced rate; a few blocks in a row stop the run. The "Undeclared Automated Tool"
   page stops the run at once: retrying cannot fix a User-Agent.
+
+:meth:`EdgarClient.get` (a body in memory) and :meth:`EdgarClient.download` (a body streamed to a
+file, for the data sets' archives of tens of MB) share one attempt: the limiter slot, the retry
+policy and the reading of refusals (a 403/429 is classified from the first bytes of its body).
+They differ only in what they do with a 200.
 """
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
+import hashlib
 import logging
 import math
+import os
 import random
+import socket
+import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
+from typing import TypeVar
 
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from edgar_ingest.errors import FetchError, RateLimitBlockedError, UndeclaredUserAgentError
+from edgar_ingest.records import DownloadResult
 from edgar_ingest.settings import SEC_MAX_RPS, Settings
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], object]  # time.sleep, or Event.wait (which returns a bool)
@@ -223,8 +238,18 @@ class _BlockPageError(Exception):
         self.generation = generation
 
 
-def _sniff(response: httpx.Response) -> str:
-    return response.content[:_SNIFF_BYTES].decode("utf-8", errors="replace")
+def _read_head(response: httpx.Response) -> str:
+    """The first bytes of a refusal's body, decoded: enough to tell the 403 pages apart.
+
+    Reads at most about ``_SNIFF_BYTES`` whatever the body's size; a small body (every page we
+    classify) is read to its end, so the connection stays reusable.
+    """
+    head = bytearray()
+    for chunk in response.iter_bytes():
+        head += chunk
+        if len(head) >= _SNIFF_BYTES:
+            break
+    return bytes(head[:_SNIFF_BYTES]).decode("utf-8", errors="replace")
 
 
 def _retry_after_seconds(response: httpx.Response, clock_now: Callable[[], float]) -> float | None:
@@ -251,20 +276,44 @@ def _retry_after_seconds(response: httpx.Response, clock_now: Callable[[], float
     return max(0.0, when.timestamp() - now)
 
 
-def _is_truncated(response: httpx.Response) -> bool:
-    """True when the body is shorter than the Content-Length the server announced."""
-    declared = response.headers.get("Content-Length")
-    if declared is None or not declared.strip().isdigit():
-        return False
+def _bytes_received(response: httpx.Response) -> int:
+    """Body bytes as transferred (compressed when gzip), as far as the body was read."""
+    if response.num_bytes_downloaded:
+        return response.num_bytes_downloaded
+    # A response built in memory (httpx.MockTransport) arrives read, with no transfer counted.
+    try:
+        return len(response.content)
+    except httpx.ResponseNotRead:
+        return 0
+
+
+def _shut(sock: socket.socket) -> None:
+    """Shut a socket down from another thread: a read blocked on it returns at once."""
+    with contextlib.suppress(OSError):  # already closed: nothing left to wake
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def _content_length(response: httpx.Response) -> int | None:
+    declared = response.headers.get("Content-Length", "").strip()
+    return int(declared) if declared.isdigit() else None
+
+
+def _shortfall(response: httpx.Response, decoded_size: int) -> str | None:
+    """Why the body received is shorter than the Content-Length announced; None when it is not."""
+    declared = _content_length(response)
+    if declared is None:
+        return None
     encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
     if encoding in ("", "identity"):
-        received = len(response.content)
+        received = decoded_size
     else:
         # Content-Length counts the compressed bytes; a real transport counts them as they come.
         received = response.num_bytes_downloaded
         if received == 0:
-            return False
-    return received < int(declared)
+            return None
+    if received < declared:
+        return f"body truncated ({received} of {declared} bytes)"
+    return None
 
 
 class EdgarClient:
@@ -324,6 +373,9 @@ class EdgarClient:
         self._consecutive_blocks = 0
         self._slow_until: float | None = None
         self._fatal: FetchError | None = None  # once set, no request leaves this client again
+        # Sockets of the answers being read, so that close() can wake a read blocked on a slow or
+        # stalled server at once instead of after the next chunk or the read timeout.
+        self._reading: set[socket.socket] = set()
         # Building an httpx.Client opens no connection: connections are made on first use.
         self._http = httpx.Client(
             headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
@@ -361,16 +413,47 @@ class EdgarClient:
         ``complete`` judges a 200 body; ``False`` means it was cut off and is retried like a
         transport truncation (e.g. a full submission that does not end with ``</SEC-DOCUMENT>``).
         """
-        while True:
-            try:
-                return self._retrying.copy()(self._attempt, url, complete)
-            except _BlockPageError as block:
-                self._on_block(url, block)
-                self.stats.add(retries=1)
-            except _TransientError as exc:
-                raise FetchError(
-                    f"GET {url} failed after {self.max_attempts} attempts: {exc.reason}."
-                ) from exc
+
+        def accept(response: httpx.Response) -> httpx.Response:
+            content = response.read()
+            shortfall = _shortfall(response, len(content))
+            if shortfall is not None:
+                raise _TransientError(shortfall)
+            if complete is not None and not complete(content):
+                raise _TransientError("document cut off (incomplete body)")
+            return response
+
+        return self._request(url, accept)
+
+    def download(
+        self,
+        url: str,
+        dest: Path,
+        *,
+        max_bytes: int,
+        validate: Callable[[Path], str | None] | None = None,
+    ) -> DownloadResult | None:
+        """GET an absolute URL into the file ``dest``, whole or not at all; None when absent.
+
+        The body streams into a temporary file beside ``dest`` (its folder is created), its sha256
+        and size computed on the way, and is renamed to ``dest`` only once complete and valid: a
+        reader of ``dest`` never sees half a file, and a failure leaves no temporary file behind.
+        ``validate(path)`` judges the complete temporary file and returns why it is unusable (e.g.
+        "CRC error in member X") or None; like a body shorter than its Content-Length or a
+        connection reset mid-body, an unusable file is retried by the same policy as :meth:`get`
+        and then raises :class:`FetchError` naming the URL and the last reason.
+
+        ``max_bytes`` bounds the bytes written (decoded, when the server sent gzip) and the
+        Content-Length announced: a body over it raises :class:`FetchError` at once, never retried
+        (a larger file will be as large next time). :meth:`close` from another thread ends a
+        download between two chunks.
+        """
+        if max_bytes < 1:
+            raise ValueError(f"max_bytes must be at least 1, got {max_bytes}")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        return self._request(
+            url, lambda response: self._stream_to_file(response, url, dest, max_bytes, validate)
+        )
 
     def _backoff_sleep(self, seconds: float) -> None:
         self._sleep(seconds)
@@ -379,6 +462,10 @@ class EdgarClient:
         """Stop: waits in progress end at once and no request leaves this client again."""
         self._set_fatal(FetchError("The EDGAR client was closed: the run is stopping."))
         self._closed.set()
+        with self._state_lock:
+            reading = list(self._reading)
+        for sock in reading:
+            _shut(sock)
         self._http.close()
 
     def __enter__(self) -> EdgarClient:
@@ -392,9 +479,22 @@ class EdgarClient:
     ) -> None:
         self.close()
 
-    # ------------------------------------------------------------------ one attempt
+    # ------------------------------------------------------------------ one request, one attempt
 
-    def _attempt(self, url: str, complete: Callable[[bytes], bool] | None) -> httpx.Response | None:
+    def _request(self, url: str, accept: Callable[[httpx.Response], T]) -> T | None:
+        """Attempts under the retry policy and the block pauses; ``accept`` turns a 200 into T."""
+        while True:
+            try:
+                return self._retrying.copy()(self._attempt, url, accept)
+            except _BlockPageError as block:
+                self._on_block(url, block)
+                self.stats.add(retries=1)
+            except _TransientError as exc:
+                raise FetchError(
+                    f"GET {url} failed after {self.max_attempts} attempts: {exc.reason}."
+                ) from exc
+
+    def _attempt(self, url: str, accept: Callable[[httpx.Response], T]) -> T | None:
         self._raise_if_fatal()
         self._restore_rate_if_recovered()
         self._limiter.acquire()
@@ -403,39 +503,99 @@ class EdgarClient:
         with self._state_lock:
             generation = self._block_generation
         self.stats.add(requests=1)
+        response: httpx.Response | None = None
         try:
-            response = self._http.get(url)
+            # Streamed, so that only a 200 is read whole (by ``accept``) and a refusal only as far
+            # as its first bytes.
+            with self._http.stream("GET", url) as response, self._interruptible(response):
+                if response.status_code == 200:
+                    result = accept(response)
+                    self._not_blocked()
+                    return result
+                self._classify_refusal(url, response, generation)  # raises unless absent
+                return None
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            if self._closed.is_set():
+                self._raise_if_fatal()  # close() cut the connection: stop, no retry
             # Includes resets (ReadError), refused connections and bodies cut short (h11 raises
             # RemoteProtocolError when the peer closes before Content-Length bytes arrived).
             raise _TransientError(f"{type(exc).__name__}: {exc}") from exc
         except httpx.DecodingError as exc:  # a gzip stream cut off mid-way
             raise _TransientError(f"undecodable body: {exc}") from exc
-        self.stats.add(bytes=response.num_bytes_downloaded or len(response.content))
-        return self._classify(url, response, generation, complete)
+        finally:
+            if response is not None:
+                self.stats.add(bytes=_bytes_received(response))
 
-    def _classify(
+    @contextlib.contextmanager
+    def _interruptible(self, response: httpx.Response) -> Iterator[None]:
+        """While the body is read, :meth:`close` can shut its socket down (waking a blocked read)."""
+        stream = response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if not isinstance(sock, socket.socket):  # httpx.MockTransport: nothing to interrupt
+            yield
+            return
+        with self._state_lock:
+            self._reading.add(sock)
+        try:
+            if self._closed.is_set():  # close() ran between the send and the line above
+                _shut(sock)
+            yield
+        finally:
+            with self._state_lock:
+                self._reading.discard(sock)
+
+    def _stream_to_file(
         self,
-        url: str,
         response: httpx.Response,
-        generation: int,
-        complete: Callable[[bytes], bool] | None,
-    ) -> httpx.Response | None:
+        url: str,
+        dest: Path,
+        max_bytes: int,
+        validate: Callable[[Path], str | None] | None,
+    ) -> DownloadResult:
+        """The ``accept`` of :meth:`download`: one 200 body into ``dest``, or an exception."""
+        declared = _content_length(response)
+        if declared is not None and declared > max_bytes:
+            raise FetchError(
+                f"GET {url} announced {declared} bytes, more than the {max_bytes} allowed: not downloaded."
+            )
+        # Beside dest, so that the final rename stays on one file system and is atomic. The dot
+        # hides it from a glob of the folder's archives.
+        fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+        temporary = Path(name)
+        try:
+            digest = hashlib.sha256()
+            size = 0
+            with os.fdopen(fd, "wb") as out:
+                for chunk in response.iter_bytes():  # decoded when the server sent gzip
+                    if self._closed.is_set():
+                        self._raise_if_fatal()  # close() was called: stop between two chunks
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise FetchError(
+                            f"GET {url} sent more than the {max_bytes} bytes allowed: download abandoned."
+                        )
+                    digest.update(chunk)
+                    out.write(chunk)
+            shortfall = _shortfall(response, size)
+            if shortfall is not None:
+                raise _TransientError(shortfall)
+            problem = validate(temporary) if validate is not None else None
+            if problem is not None:
+                raise _TransientError(problem)
+            os.replace(temporary, dest)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+        return DownloadResult(path=dest, sha256=digest.hexdigest(), size_bytes=size)
+
+    def _classify_refusal(self, url: str, response: httpx.Response, generation: int) -> None:
+        """Any answer but 200: returns when the file is absent, else raises what to do next."""
         status = response.status_code
-        if status == 200:
-            if _is_truncated(response):
-                raise _TransientError(
-                    f"body truncated ({len(response.content)} of {response.headers['Content-Length']} bytes)"
-                )
-            if complete is not None and not complete(response.content):
-                raise _TransientError("document cut off (incomplete body)")
-            self._not_blocked()
-            return response
         if status == 404:
             self._not_blocked()
             return None
         if status in (403, 429):
-            text = _sniff(response)
+            text = _read_head(response)
             retry_after = _retry_after_seconds(response, time.time) if status == 429 else None
             # The rate block page's heading also says "Undeclared Automated Tool": test for the
             # block phrase first, or a rate block would be taken for a User-Agent refusal.

@@ -7,7 +7,10 @@ archive host, ``/submissions/...`` for the data API), so point both
 Behaviour, like the real thing (DESIGN.md section 1):
 
 - a known path answers 200; HTTP/1.1 keep-alive; the body is gzip-encoded
-  (``Content-Encoding: gzip``) when the client accepts it, as the SEC does;
+  (``Content-Encoding: gzip``) when the client accepts it, as the SEC does, except ``.zip``
+  archives, which go as they are (``application/zip``; compressing a compressed file gains
+  nothing, and CDNs do not); a body is compressed once per content, not once per request, and
+  written in pieces of 256 KiB, so archives of tens of MB are cheap to serve again and again;
 - an unknown path answers **403 with the S3 ``AccessDenied`` XML body** (``missing_status=404``
   mimics the mirrors that answer 404 instead);
 - every request is logged with its arrival time (``time.monotonic()``, taken when the request line
@@ -24,7 +27,9 @@ API::
         server.add_filing(cik, accession, content)   # /Archives/edgar/data/{cik}/{acc}.txt
         server.add_daily_index(day, content)         # /Archives/edgar/daily-index/.../master.YYYYMMDD.idx
         server.add_submissions(cik, content)         # /submissions/CIK##########.json
-        server.inject(path, ["503", "429:2", "reset", "truncate", "slow:0.5", "block403", "ua403"])
+        server.add_dataset_page(html)                # the Form D data sets' index page
+        server.add_dataset_archive(name, content)    # /files/.../form-d-data-sets/{name}
+        server.inject(path, ["503", "429:2", "reset", "truncate", "corrupt", "slow:0.5", "block403"])
         server.latency = 0.05                        # seconds added to every answer
         server.url                                   # http://127.0.0.1:PORT
         server.requests                              # [RequestRecord(time, path, headers, answer)]
@@ -44,9 +49,19 @@ Faults given to :meth:`FakeEdgar.inject` apply in order to the successive reques
 ``"reset"``                                  the connection is reset (RST) without an answer
 ``"truncate"``                               Content-Length of the whole body, half of it sent,
                                              connection closed
+``"reset-mid"``                              Content-Length of the whole body, half of it sent,
+                                             then the connection is reset (RST)
 ``"cut"``                                    a well-formed 200 of the first half of the body
                                              (a document cut off without transport evidence)
+``"corrupt"``                                a well-formed 200 of the right length with 16 bytes
+                                             in the middle flipped (a damaged archive: only its
+                                             CRCs can tell)
+``"nolength"``                               200 without Content-Length: the whole body, then the
+                                             connection is closed (the end of the body is the end
+                                             of the connection)
 ``"slow:S"``                                 wait S seconds, then answer normally
+``"drip:S"``                                 answer at once, but send the body in pieces of
+                                             64 KiB with S seconds between two pieces
 ``"ok"``                                     answer normally (a placeholder)
 
 As a subprocess (for CLI end-to-end tests)::
@@ -77,6 +92,8 @@ from typing import Any
 
 import pytest
 
+from edgar_ingest.discover import DATASETS_PAGE_PATH
+
 ACCESS_DENIED_BODY = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n'
     b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message>"
@@ -97,6 +114,10 @@ UNDECLARED_PAGE = (
     b"Tool</h1><p>Please declare your traffic by updating your user agent to include company "
     b"specific information.</p></body></html>"
 )
+# Where the data sets' archives live since 2026 (before: /files/structureddata/data/...).
+DATASETS_FOLDER = "/files/datastandardsinnovation/data/form-d-data-sets/"
+_PIECE = 256 * 1024  # bytes per write of a body
+_DRIP_PIECE = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +166,8 @@ class FakeEdgar:
         self._lock = threading.Lock()
         self._files: dict[str, bytes] = {}
         self._faults: dict[str, deque[str]] = defaultdict(deque)
+        # path -> (the content compressed, its gzip copy): compressing 40 MB takes ~0.85 s.
+        self._gzipped: dict[str, tuple[bytes, bytes]] = {}
         self._log: list[RequestRecord] = []
         self.latency = latency
         self.enforce_rate = enforce_rate
@@ -228,6 +251,17 @@ class FakeEdgar:
         self.add(path, body)
         return path
 
+    def add_dataset_page(self, html: bytes) -> str:
+        """The Form D data sets' index page (absent until added: 403 ``AccessDenied``)."""
+        self.add(DATASETS_PAGE_PATH, html)
+        return DATASETS_PAGE_PATH
+
+    def add_dataset_archive(self, name: str, content: bytes, *, folder: str = DATASETS_FOLDER) -> str:
+        """An archive of the data sets at ``folder + name``; returns its path."""
+        path = "/" + folder.strip("/") + "/" + name
+        self.add(path, content)
+        return path
+
     def inject(self, path: str, faults: Iterable[str]) -> None:
         with self._lock:
             self._faults["/" + path.lstrip("/")].extend(faults)
@@ -303,11 +337,20 @@ class FakeEdgar:
             else:
                 self._send(handler, 403, ACCESS_DENIED_BODY, "application/xml")
         elif kind == "truncate":
-            self._send(handler, 200, content, _content_type(path), truncate=True)
+            self._send(handler, 200, content, _content_type(path), truncate=True, path=path)
+        elif kind == "reset-mid":
+            self._send(handler, 200, content, _content_type(path), truncate=True, path=path)
+            self._reset(handler)
         elif kind == "cut":
             self._send(handler, 200, content[: len(content) // 2], _content_type(path))
+        elif kind == "corrupt":
+            self._send(handler, 200, _flip_middle(content), _content_type(path))
+        elif kind == "nolength":
+            self._send(handler, 200, content, _content_type(path), path=path, length=False)
+        elif kind == "drip":
+            self._send(handler, 200, content, _content_type(path), path=path, drip=float(arg))
         elif kind in ("ok", "slow"):
-            self._send(handler, 200, content, _content_type(path))
+            self._send(handler, 200, content, _content_type(path), path=path)
         else:
             raise ValueError(f"unknown fault {fault!r} for {path}")
 
@@ -320,29 +363,59 @@ class FakeEdgar:
         extra: Mapping[str, str] | None = None,
         *,
         truncate: bool = False,
+        path: str | None = None,
+        length: bool = True,
+        drip: float = 0.0,
     ) -> None:
+        """One answer. ``path``: ``body`` is that file's content, so its gzip copy is reusable."""
         encoding = None
-        if self.gzip_responses and "gzip" in handler.headers.get("Accept-Encoding", "") and body:
-            body = gzip.compress(body, mtime=0)
+        if (
+            self.gzip_responses
+            and "gzip" in handler.headers.get("Accept-Encoding", "")
+            and body
+            and content_type != "application/zip"
+        ):
+            body = self._gzip(body, path)
             encoding = "gzip"
+        view = memoryview(body)  # slices of a view copy nothing (bodies of tens of MB)
+        sent = view[: len(body) // 2] if truncate else view
+        closes = truncate or not length  # without a length, the end of the body is the end of the connection
         try:
             handler.send_response(status)
             handler.send_header("Content-Type", content_type)
-            handler.send_header("Content-Length", str(len(body)))
+            if length:
+                handler.send_header("Content-Length", str(len(body)))
             if encoding:
                 handler.send_header("Content-Encoding", encoding)
             for name, value in (extra or {}).items():
                 handler.send_header(name, value)
-            if truncate:
+            if closes:
                 handler.send_header("Connection", "close")
             handler.end_headers()
-            handler.wfile.write(body[: len(body) // 2] if truncate else body)
+            piece = _DRIP_PIECE if drip else _PIECE
+            for start in range(0, len(sent), piece):
+                if drip and start:
+                    handler.wfile.flush()
+                    time.sleep(drip)
+                handler.wfile.write(sent[start : start + piece])
             handler.wfile.flush()
         except OSError:
             handler.close_connection = True
             return
-        if truncate:
+        if closes:
             handler.close_connection = True
+
+    def _gzip(self, body: bytes, path: str | None) -> bytes:
+        if path is None:
+            return gzip.compress(body, mtime=0)
+        with self._lock:
+            cached = self._gzipped.get(path)
+        if cached is not None and cached[0] is body:
+            return cached[1]
+        compressed = gzip.compress(body, mtime=0)
+        with self._lock:
+            self._gzipped[path] = (body, compressed)
+        return compressed
 
     @staticmethod
     def _reset(handler: _Handler) -> None:
@@ -358,7 +431,19 @@ def _content_type(path: str) -> str:
         return "application/json"
     if path.endswith(".gz"):
         return "application/x-gzip"
+    if path.lower().endswith(".zip"):
+        return "application/zip"
+    if path == DATASETS_PAGE_PATH:
+        return "text/html"
     return "text/plain"
+
+
+def _flip_middle(content: bytes, count: int = 16) -> bytes:
+    """The same length, with ``count`` bytes in the middle inverted."""
+    start = max(0, len(content) // 2 - count // 2)
+    end = min(len(content), start + count)
+    flipped = bytes(b ^ 0xFF for b in content[start:end])
+    return content[:start] + flipped + content[end:]
 
 
 def _max_in_window(times: Iterable[float], window: float) -> int:
