@@ -244,6 +244,24 @@ def write_dataset_archive(
     layout: Layout = "2026",
 ) -> Path:
     """Writes the archive of ``filings`` (each with its header) to ``path``; returns ``path``."""
+    rows = (filing_rows(filing) for filing in filings)
+    return write_dataset_tables(path, rows, folder=folder, layout=layout)
+
+
+def write_dataset_tables(
+    path: Path,
+    rows: Iterable[dict[str, list[Cells]]],
+    *,
+    folder: str = "2024Q1_d",
+    layout: Layout = "2026",
+    member_names: dict[str, str] | None = None,
+) -> Path:
+    """Writes rows (per filing, per table, column -> text, as ``filing_rows`` makes them) as an
+    archive: a test changes a cell of ``filing_rows`` and writes what the SEC might have.
+
+    ``member_names`` replaces a table's member name (``{"OFFERING": "offering.TSV"}``).
+    """
+    names = {table: f"{table}.tsv" for table in TABLES} | (member_names or {})
     spools: dict[str, IO[str]] = {}
     writers = {}
     try:
@@ -253,14 +271,14 @@ def write_dataset_archive(
             writer = csv.writer(spool, delimiter="\t", quotechar='"', lineterminator="\n")
             writer.writerow(layout_columns(table, layout))
             writers[table] = writer
-        for filing in filings:
-            for table, rows in filing_rows(filing).items():
+        for filing in rows:
+            for table, table_rows in filing.items():
                 columns = layout_columns(table, layout)
-                writers[table].writerows([[row[column] for column in columns] for row in rows])
+                writers[table].writerows([[row.get(column, "") for column in columns] for row in table_rows])
         with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             for table, spool in spools.items():
                 spool.seek(0)
-                with zf.open(f"{folder}/{table}.tsv", "w") as member:
+                with zf.open(f"{folder}/{names[table]}" if folder else names[table], "w") as member:
                     shutil.copyfileobj(_Utf8(spool), member, 1 << 20)
     finally:
         for spool in spools.values():
