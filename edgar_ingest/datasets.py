@@ -511,9 +511,12 @@ def _quoted_record(lines: list[str], index: int, source: _Lines) -> tuple[str, i
 
 # ----------------------------------------------------------------------------- partitions
 
-# (ACCESSIONNUMBER as written, table id, first line, record text).
-_Item = tuple[str, int, int, str]
-_SUBMISSION_ID = -1  # the child tables are 0-4 (_TABLE_IDS)
+# (ACCESSIONNUMBER as written, first line * 8 + table id, record text): one object fewer to
+# build, spool and load per record than a separate line and table.
+_Item = tuple[str, int, str]
+_SUBMISSION_ID = 7  # the child tables are 0-4 (_TABLE_IDS)
+_TABLE_BITS = 3
+_TABLE_MASK = 7
 _LENGTH = 8  # bytes of the length that precedes each spooled chunk
 
 
@@ -631,8 +634,11 @@ class _Reading:
         # Failures and notices of the reading passes, yielded once the whole archive is read.
         self.pending: list[DatasetItem] = []
         self.layouts: dict[int, _Layout] = {}  # by table id
+        # Keys are ACCESSIONNUMBER as written (the SEC writes it the same in every table: a row is
+        # joined by that text, and only a row whose text is not in FORMDSUBMISSION is normalised).
         self.known: set[str] = set()  # every ACCESSIONNUMBER of FORMDSUBMISSION (others: orphans)
-        self.wanted: dict[str, str] = {}  # ACCESSIONNUMBER as written -> normalised, to be built
+        self.wanted: dict[str, str] = {}  # the filings to build: as written -> normalised
+        self.by_accession: dict[str, str] = {}  # normalised -> as written, the first row's
         self.failed: dict[str, DatasetRowFailure] = {}  # wanted filings with an undecodable row
 
     def _failure(self, table: str, line: int, accession: str | None, reason: str) -> DatasetRowFailure:
@@ -645,7 +651,7 @@ class _Reading:
         """Pass 1: which filings to build (in the date range, first of their accession, readable)."""
         partition_of = _partitions_by_suffix(self.spool.partitions).get
         buffers = self.spool.buffers
-        known, wanted, pending = self.known, self.wanted, self.pending
+        known, wanted, pending, by_accession = self.known, self.wanted, self.pending, self.by_accession
         with _TableReader(self.archive, self.zf, member) as table:
             for block in table.blocks():
                 layout = table.layout
@@ -667,18 +673,21 @@ class _Reading:
                     if key is None:
                         pending.append(self._failure(SUBMISSIONS, line, None, "ACCESSIONNUMBER is empty"))
                         continue
-                    if key in known:
-                        message = "repeats an ACCESSIONNUMBER: the first row was kept"
-                        self._notice(SUBMISSIONS, line, key, message)
-                        continue
-                    known.add(key)
-                    if table.undecodable and line in table.undecodable:
-                        pending.append(self._failure(SUBMISSIONS, line, key, table.undecodable[line]))
-                        continue
                     accession = key if ACCESSION_DASHED.fullmatch(key) else normalise_accession_number(key)
                     if not ACCESSION_DASHED.fullmatch(accession):
                         reason = f"ACCESSIONNUMBER holds {key[:40]!r}, which is not an accession number"
                         pending.append(self._failure(SUBMISSIONS, line, None, reason))
+                        known.add(key)
+                        continue
+                    if accession in by_accession:
+                        message = "repeats an ACCESSIONNUMBER: the first row was kept"
+                        # Rows naming the repeat's spelling join the first row's filing (_alias).
+                        self._notice(SUBMISSIONS, line, accession, message)
+                        continue
+                    known.add(key)
+                    by_accession[accession] = key
+                    if table.undecodable and line in table.undecodable:
+                        pending.append(self._failure(SUBMISSIONS, line, accession, table.undecodable[line]))
                         continue
                     try:
                         filed = self.builder.filing_date(values[2])
@@ -688,7 +697,9 @@ class _Reading:
                     if (start is not None and filed < start) or (end is not None and filed >= end):
                         continue
                     wanted[key] = accession
-                    buffers[partition_of(key[-3:], 0)].append((key, _SUBMISSION_ID, line, record))
+                    buffers[partition_of(key[-3:], 0)].append(
+                        (key, line << _TABLE_BITS | _SUBMISSION_ID, record)
+                    )
 
     def children(self, member: _Member) -> None:
         """Pass 2: the wanted filings' records of one child table, into the partitions.
@@ -711,30 +722,44 @@ class _Reading:
                 for line, record in zip(block.numbers, block.records, strict=True):
                     # The key first: the records of filings outside the date range cost only this.
                     if key_at == 0 and record[0] != '"':
-                        key = record.partition("\t")[0].strip()
+                        tab = record.find("\t")  # not partition(): it copies the rest of the record
+                        key = (record[:tab] if tab >= 0 else record).strip()
                     else:
                         fields = _split(record)
                         key = fields[key_at].strip() if key_at < len(fields) else ""
                     if key not in wanted:
-                        if key not in known and key not in orphans and not record.isspace():
-                            orphans.add(key)
-                            message = (
-                                "names an ACCESSIONNUMBER that FORMDSUBMISSION lacks: its rows were ignored"
-                                if key
-                                else "has no ACCESSIONNUMBER: the row was ignored"
-                            )
-                            self._notice(member.table, line, key or None, message)
-                        continue
+                        if key in known:
+                            continue  # a filing outside the date range, repeated or failed
+                        alias = self._alias(key, member.table, line, record, orphans)
+                        if alias is None:
+                            continue
+                        key = alias
                     if undecodable and line in undecodable:
                         failure = self._failure(member.table, line, wanted[key], undecodable[line])
                         self.failed.setdefault(key, failure)
                         continue
-                    buffers[partition_of(key[-3:], 0)].append((key, table_id, line, record))
+                    buffers[partition_of(key[-3:], 0)].append((key, line << _TABLE_BITS | table_id, record))
                 if not spool.in_memory:  # by block, not by record: a block adds at most ~1 MB
                     buffered += len(block.records)
                     if buffered >= _SPOOL_FLUSH_ROWS:
                         spool.flush()
                         buffered = 0
+
+    def _alias(self, key: str, table: str, line: int, record: str, orphans: set[str]) -> str | None:
+        """The key of the wanted filing that ``key`` names in another spelling, or None (noted
+        once per table when FORMDSUBMISSION lacks the accession)."""
+        written = self.by_accession.get(normalise_accession_number(key))
+        if written is not None:
+            return written if written in self.wanted else None
+        if key not in orphans and not record.isspace():
+            orphans.add(key)
+            message = (
+                "names an ACCESSIONNUMBER that FORMDSUBMISSION lacks: its rows were ignored"
+                if key
+                else "has no ACCESSIONNUMBER: the row was ignored"
+            )
+            self._notice(table, line, normalise_accession_number(key) or None, message)
+        return None
 
     def join(self) -> Iterator[DatasetItem]:
         """Pass 3: per partition, each wanted filing's records joined into its record."""
@@ -742,50 +767,52 @@ class _Reading:
             submissions: list[_Item] = []
             groups: defaultdict[str, list[_Item]] = defaultdict(list)
             for item in self.spool.take(partition):
-                if item[1] == _SUBMISSION_ID:
+                if item[1] & _TABLE_MASK == _SUBMISSION_ID:
                     submissions.append(item)
                 else:
                     groups[item[0]].append(item)
-            for key, _, line, record in submissions:
-                yield from self._filing(key, line, record, groups.pop(key, ()))
+            for key, code, record in submissions:
+                failure = self.failed.get(key)
+                if failure is not None:
+                    yield failure
+                    continue
+                try:
+                    yield self._filing(key, code >> _TABLE_BITS, record, groups.pop(key, ()))
+                except RowError as exc:
+                    yield DatasetRowFailure(self.archive, exc.table, exc.line, self.wanted[key], exc.reason)
+                notices = self.builder.notices
+                if notices:
+                    for table, notice_line, message in notices:
+                        yield DatasetNotice(self.archive, table, notice_line, self.wanted[key], message)
+                    notices.clear()
 
-    def _filing(self, key: str, line: int, record: str, items: Iterable[_Item]) -> Iterator[DatasetItem]:
+    def _filing(self, key: str, line: int, record: str, items: Iterable[_Item]) -> FormDFiling:
+        """The record of one filing from its records; ``RowError`` names what prevents it."""
         accession = self.wanted[key]
-        failure = self.failed.get(key)
-        if failure is not None:
-            yield failure
-            return
         layouts = self.layouts
         tables: list[list[Entry]] = [[], [], [], [], []]  # by table id (_CHILD_TABLES)
-        try:
-            for _, table_id, row_line, row_record in items:
-                layout = layouts[table_id]
-                row = layout.row(row_record)
-                if row is None:
-                    raise RowError(layout.table, row_line, _width_reason(_split(row_record), layout))
-                tables[table_id].append((row_line, row))
-            offerings = tables[_OFFERING_ID]
-            for repeat_line, _ in offerings[1:]:
-                message = "repeats an ACCESSIONNUMBER: the first OFFERING row was kept"
-                yield DatasetNotice(self.archive, OFFERING, repeat_line, accession, message)
-            submission = layouts[_SUBMISSION_ID].row(record)
-            assert submission is not None, "pass 1 kept only records of the header's width"
-            yield self.builder.filing(
-                accession,
-                (line, submission),
-                offerings[0] if offerings else None,
-                tables[_ISSUERS_ID],
-                tables[_PERSONS_ID],
-                tables[_RECIPIENTS_ID],
-                tables[_SIGNATURES_ID],
-            )
-        except RowError as exc:
-            yield DatasetRowFailure(self.archive, exc.table, exc.line, accession, exc.reason)
-        notices = self.builder.notices
-        if notices:
-            for table, notice_line, message in notices:
-                yield DatasetNotice(self.archive, table, notice_line, accession, message)
-            notices.clear()
+        for _, code, row_record in items:
+            table_id = code & _TABLE_MASK
+            layout = layouts[table_id]
+            row = layout.row(row_record)
+            if row is None:
+                raise RowError(layout.table, code >> _TABLE_BITS, _width_reason(_split(row_record), layout))
+            tables[table_id].append((code >> _TABLE_BITS, row))
+        offerings = tables[_OFFERING_ID]
+        if len(offerings) > 1:  # noted with the builder's notices of this filing
+            message = "repeats an ACCESSIONNUMBER: the first OFFERING row was kept"
+            self.builder.notices.append((OFFERING, offerings[1][0], message))
+        submission = layouts[_SUBMISSION_ID].row(record)
+        assert submission is not None, "pass 1 kept only records of the header's width"
+        return self.builder.filing(
+            accession,
+            (line, submission),
+            offerings[0] if offerings else None,
+            tables[_ISSUERS_ID],
+            tables[_PERSONS_ID],
+            tables[_RECIPIENTS_ID],
+            tables[_SIGNATURES_ID],
+        )
 
 
 _ISSUERS_ID, _OFFERING_ID, _RECIPIENTS_ID, _PERSONS_ID, _SIGNATURES_ID = (

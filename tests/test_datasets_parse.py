@@ -592,6 +592,26 @@ def test_rows_come_in_sequence_key_order_by_number_not_by_text(tmp_path: Path) -
     assert read.document.related_persons == (jane, john, third)
 
 
+def test_an_accession_number_written_without_dashes_joins_its_filing(tmp_path: Path) -> None:
+    filings = sample_filings(2)
+    rows = rows_of(filings)
+    for table in ("ISSUERS", "RELATEDPERSONS"):
+        for row in rows[1][table]:
+            row["ACCESSIONNUMBER"] = "000999000124000002"
+    repeat = rows_of(filings[1:])[0]["FORMDSUBMISSION"]
+    repeat[0]["ACCESSIONNUMBER"] = "000999000124000002"
+    rows.append({"FORMDSUBMISSION": repeat})  # the same filing again, in the other spelling
+    items = read_all(write_dataset_tables(tmp_path / "2024q1_d.zip", rows))
+
+    assert filings_of(items) == {filing.accession_number: filing for filing in filings}
+    [notice] = notices_of(items)
+    assert (notice.table, notice.line, notice.accession_number) == (
+        "FORMDSUBMISSION",
+        4,
+        "0009990001-24-000002",
+    )
+
+
 def test_a_repeated_sequence_key_is_kept_once_and_keys_order_numerically(tmp_path: Path) -> None:
     [filing] = sample_filings(1)
     rows = rows_of([filing])
