@@ -11,13 +11,13 @@ the parsed tree is checked for a DTD once more, for encodings the byte scan cann
 Documents above ``MAX_DOCUMENT_BYTES`` are refused before any parsing.
 
 Speed (measured with ``bench/parse_bench.py``): one lxml parse per document, then the primary
-issuer, each co-issuer, each related person and the whole offering (its recipients and
-signatures included) are each gathered in a single pass over their elements into dicts keyed by
-tag (no XPath, no ``find``, no Python call per element); the records are built from those dicts
-through twin classes (see ``_fast_constructor``). Each thread reuses its own ``XMLParser`` (lxml
-parser objects must not be shared between threads): ~3 us less than a new one per call. Budget
-of a ~100 us filing: the libxml2 parse and tree free ~35 us, lxml's element proxies with their
-tag and text ~20 us, the Python side of the passes ~13 us, records and conversions ~15 us.
+issuer, each co-issuer, each related person and the whole offering (its recipients and signatures
+included) are each gathered in a single pass over their elements into dicts keyed by tag (no
+XPath, no ``find``, no Python call per element); the records are built from those dicts through
+twin classes (see ``normalise.fast_constructor``). Each thread reuses its own ``XMLParser`` (lxml
+parser objects must not be shared between threads): ~3 us less than a new one per call. Budget of
+a ~100 us filing: the libxml2 parse and tree free ~35 us, lxml's element proxies with their tag
+and text ~20 us, the Python side of the passes ~13 us, records and conversions ~15 us.
 XPath, XSLT, parser targets, regular expressions and ElementTree were measured and are slower.
 
 Placeholders: the EDGAR Form D tool writes the literal ``None`` when a filer ticks a "none"
@@ -32,15 +32,30 @@ from __future__ import annotations
 import dataclasses
 import re
 import threading
-from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, ParamSpec, TypeGuard, TypeVar
+from typing import Any, TypeGuard
 from zoneinfo import ZoneInfo
 
 from lxml import etree
 
 from edgar_ingest.errors import MalformedDocumentError, NotFormDError, UnsafeDocumentError
+from edgar_ingest.normalise import ACCESSION_DASHED as _ACCESSION_DASHED
+from edgar_ingest.normalise import FALSE_TEXTS as _FALSE
+from edgar_ingest.normalise import PLACEHOLDERS as _PLACEHOLDERS
+from edgar_ingest.normalise import TRUE_TEXTS as _TRUE
+from edgar_ingest.normalise import new_address as _new_address
+from edgar_ingest.normalise import new_filer as _new_filer
+from edgar_ingest.normalise import new_form_d_document as _new_form_d_document
+from edgar_ingest.normalise import new_form_d_filing as _new_form_d_filing
+from edgar_ingest.normalise import new_issuer as _new_issuer
+from edgar_ingest.normalise import new_offering as _new_offering
+from edgar_ingest.normalise import new_recipient as _new_recipient
+from edgar_ingest.normalise import new_related_person as _new_related_person
+from edgar_ingest.normalise import new_sec_header as _new_sec_header
+from edgar_ingest.normalise import new_signature as _new_signature
+from edgar_ingest.normalise import normalise_accession_number
+from edgar_ingest.normalise import previous_accession as _previous_accession
 from edgar_ingest.records import (
     Address,
     Filer,
@@ -76,73 +91,7 @@ _Element = etree._Element
 
 # ----------------------------------------------------------------------------- records
 
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
-
-
-def _fast_constructor(cls: Callable[_P, _R]) -> Callable[_P, _R]:
-    """A constructor for a frozen, slotted record class, equivalent to calling the class.
-
-    A frozen dataclass's ``__init__`` stores each field with ``object.__setattr__(self, name,
-    value)``, the slowest store there is. This function builds the record as an instance of a
-    private twin class that has exactly the same slots but no frozen ``__setattr__``, so each field
-    is a plain slot store (the interpreter's fastest), and then gives the finished object its real
-    class: a record costs about half of what ``cls(...)`` costs (measured: 0.22 vs 0.41 us for an
-    Address, 2.5 vs 4.0 us for an Offering's 42 fields).
-    CPython allows that ``__class__`` assignment only between classes of identical layout and
-    checks it on every assignment, so a mismatch is an error, never a corrupt record. The class is
-    untouched: the records stay frozen for everybody (``__setattr__`` still raises
-    ``FrozenInstanceError``), and the result equals, hashes and pickles exactly as ``cls(...)``
-    would (tested). Typed as the class's own signature, so mypy checks every call's field names
-    and types as for ``cls(...)``.
-    """
-    if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
-        raise TypeError(f"{cls!r} is not a dataclass")
-    params = getattr(cls, "__dataclass_params__")  # noqa: B009  (not in the stubs)
-    if not params.frozen or "__slots__" not in vars(cls) or hasattr(cls, "__post_init__"):
-        raise TypeError(f"{cls.__name__} must be a frozen, slotted dataclass without __post_init__")
-    if cls.__bases__ != (object,):
-        raise TypeError(f"{cls.__name__} must derive from object only, so that its twin's layout is equal")
-    twin = type(f"_{cls.__name__}Builder", (), {"__slots__": vars(cls)["__slots__"]})
-    namespace: dict[str, object] = {"_new": object.__new__, "_twin": twin, "_cls": cls}
-    parameters = []
-    stores = []
-    for field in dataclasses.fields(cls):
-        name = field.name
-        if field.default_factory is not dataclasses.MISSING:
-            raise TypeError(f"{cls.__name__}.{name} has a default factory, which is not supported")
-        if field.default is dataclasses.MISSING:
-            parameters.append(name)
-        else:
-            namespace[f"_default_{name}"] = field.default
-            parameters.append(f"{name}=_default_{name}")
-        stores.append(f"        self.{name} = {name}")
-    # A closure over the namespace: its names are fast cell loads, not global lookups.
-    source = (
-        f"def _outer({', '.join(namespace)}):\n"
-        f"    def construct({', '.join(parameters)}):\n"
-        "        self = _new(_twin)\n" + "\n".join(stores) + "\n"
-        "        self.__class__ = _cls\n"
-        "        return self\n"
-        "    return construct\n"
-    )
-    scope: dict[str, Callable[..., Callable[_P, _R]]] = {}
-    exec(source, {}, scope)  # the source is built from the dataclass's field names only
-    construct = scope["_outer"](**namespace)
-    construct.__qualname__ = construct.__name__ = f"_new_{cls.__name__}"
-    return construct
-
-
-_new_address = _fast_constructor(Address)
-_new_filer = _fast_constructor(Filer)
-_new_form_d_document = _fast_constructor(FormDDocument)
-_new_form_d_filing = _fast_constructor(FormDFiling)
-_new_issuer = _fast_constructor(Issuer)
-_new_offering = _fast_constructor(Offering)
-_new_related_person = _fast_constructor(RelatedPerson)
-_new_recipient = _fast_constructor(SalesCompensationRecipient)
-_new_sec_header = _fast_constructor(SecHeader)
-_new_signature = _fast_constructor(Signature)
+# The fast record constructors (``normalise.fast_constructor``) are imported above.
 
 # ----------------------------------------------------------------------------- raw bytes
 
@@ -333,8 +282,6 @@ _NC_HEADER = _HeaderDialect(
     file_number="<FILE-NUMBER>",
     roles=(("<FILER>", True), ("<SUBJECT-COMPANY>", False), ("<FILED-BY>", False)),
 )
-_ACCESSION_DIGITS = re.compile(r"\d{18}")
-_ACCESSION_DASHED = re.compile(r"\d{10}-\d{2}-\d{6}")
 
 
 def _header_value(text: str, key: str, start: int = 0, end: int | None = None) -> str | None:
@@ -461,23 +408,8 @@ def _filer(cik: str | None, name: str | None, file_number: str | None, accession
     return _new_filer(cik=cik.zfill(10), name=name, file_number=file_number)
 
 
-def normalise_accession_number(value: str) -> str:
-    """``000123456724000001`` or ``0001234567-24-000001`` -> the dashed form; other text unchanged."""
-    value = value.strip()
-    digits = "".join(value.split()).replace("-", "")
-    if _ACCESSION_DIGITS.fullmatch(digits):
-        return f"{digits[:10]}-{digits[10:12]}-{digits[12:]}"
-    return value
-
-
 # ----------------------------------------------------------------------------- XML values
 
-# The EDGAR tool's "none" answer; compared exactly because .lower() on every text costs time.
-_PLACEHOLDERS = frozenset({"None", "NONE", "none"})
-# The passes over elements spell that test out as three == (which fail at once on the length)
-# rather than a set lookup (which hashes the whole text, clarifications included): ~1% a filing.
-_TRUE = frozenset({"true", "True", "TRUE", "Y", "y", "YES", "Yes", "yes", "1"})
-_FALSE = frozenset({"false", "False", "FALSE", "N", "n", "NO", "No", "no", "0"})
 _DECIMAL = re.compile(r"\d+(?:\.\d+)?")
 
 # A section's leaves are gathered in one pass over ``element.iter()`` into a dict keyed by tag:
@@ -862,13 +794,6 @@ def _signature(values: _Values) -> Signature:
         title=values.get("signatureTitle"),
         signature_date=_date(values, "signatureDate"),
     )
-
-
-def _previous_accession(text: str | None) -> str | None:
-    # Typed by the filer: normalised when it is an accession number, else kept as a hint.
-    if text is None or _ACCESSION_DASHED.fullmatch(text):  # already normal: ~1 us less
-        return text
-    return normalise_accession_number(text)
 
 
 def _offering(element: _Element) -> tuple[Offering, bool, tuple[Signature, ...]]:

@@ -1,9 +1,10 @@
 """The parser's fast record constructors build exactly what calling the record class builds.
 
-``parse._fast_constructor`` fills a twin class with the same slots and then gives the object its
-real class (see its docstring). These tests pin down that nothing of that shows: the type, the
-values, equality, hashing, pickling, ``dataclasses.replace`` and frozenness are those of
-``cls(...)``, for every record class the parser builds, with every field set to a distinct value.
+``normalise.fast_constructor`` (used by ``parse``) fills a twin class with the same slots and then
+gives the object its real class (see its docstring). These tests pin down that nothing of that
+shows: the type, the values, equality, hashing, pickling, ``dataclasses.replace`` and frozenness
+are those of ``cls(...)``, for every record class the parser builds, with every field set to a
+distinct value.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from edgar_ingest import parse
+from edgar_ingest import normalise, parse
 from edgar_ingest.records import (
     Address,
     Filer,
@@ -96,4 +97,4 @@ def test_a_fast_constructor_is_refused_for_a_class_it_cannot_build_exactly() -> 
 
     for cls in (Mutable, WithoutSlots, WithDefaultFactory, Derived, int):
         with pytest.raises(TypeError):
-            parse._fast_constructor(cls)
+            normalise.fast_constructor(cls)
