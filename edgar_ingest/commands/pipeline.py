@@ -11,9 +11,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from types import FrameType
+from typing import TextIO
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
+from edgar_ingest.bulk import SOURCES, run_dataset_backfill
 from edgar_ingest.commands.options import (
     EXIT_FAILED,
     EXIT_OK,
@@ -35,7 +37,7 @@ EASTERN = ZoneInfo("America/New_York")
 # One lock for every run that talks to EDGAR: the SEC's limit is per user across processes, so
 # a backfill and a sync must not run side by side either.
 NETWORK_LOCK = "edgar-network"
-LOCKED_COMMANDS = ("sync", "backfill")
+LOCKED_COMMANDS = ("sync", "backfill", "reconcile")
 HEARTBEAT_S = 60.0
 
 
@@ -89,16 +91,26 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     backfill = sub.add_parser(
         "backfill",
-        help="fetch every D and D/A filed in [--start, --end) through quarterly indexes or by CIK",
-        description="Fetch every D and D/A filing whose filing date is in the half-open range "
-        "[--start, --end), through EDGAR's quarterly indexes or, with --cik, the submissions API. "
-        "Resumable: run it again after a stop and it fetches only what is not stored yet. Never "
+        help="every D and D/A filed in [--start, --end): from the SEC's data sets, indexes or by CIK",
+        description="Store every D and D/A filing whose filing date is in the half-open range "
+        "[--start, --end). --source auto (the default) loads each quarter that the SEC's Form D data "
+        "sets page lists from its archive (minutes for the whole history) and the rest of the range "
+        "through EDGAR's quarterly indexes (one request per filing); --source datasets uses only the "
+        "archives, --source indexes only the indexes; --cik uses the submissions API for those "
+        "issuers. Resumable: run it again after a stop and it does only what is not done yet. Never "
         "moves the sync checkpoint.",
     )
     backfill.add_argument("--start", type=_iso_date, required=True, help="first filing date (inclusive)")
     backfill.add_argument("--end", type=_iso_date, required=True, help="end filing date (exclusive)")
     backfill.add_argument(
         "--cik", type=_cik, action="append", default=[], help="only this issuer's filings (repeatable)"
+    )
+    backfill.add_argument(
+        "--source",
+        choices=SOURCES,
+        default=None,
+        help="where filings come from: auto (data-set archives where published, indexes for the rest; "
+        "the default), datasets (archives only) or indexes (one request per filing)",
     )
     _add_run_options(backfill)
     backfill.set_defaults(handler=cmd_backfill)
@@ -168,15 +180,17 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _run_job(
+def run_job(
     args: argparse.Namespace,
     settings: Settings,
     command: str,
     range_start: date | None,
     range_end: date | None,
     body: Callable[[PipelineContext], str | None],
+    *,
+    report_stream: TextIO | None = None,
 ) -> int:
-    """Common frame of sync and backfill: client, store, lock, run record, report, exit code."""
+    """Common frame of network runs: client, store, lock, run record, report, exit code."""
     settings.require_user_agent()  # before the database is touched, and before any request
     if args.workers < 1:
         raise ConfigError("--workers must be at least 1.")
@@ -203,7 +217,9 @@ def _run_job(
                 progress.finish()
                 _take_client_stats(ctx.counts, client)
                 store.finish_run(run_id, ctx.counts, status=status, message=message)
-                _print_report(command, ctx.counts, status, message, args.log_format)
+                _print_report(
+                    command, ctx.counts, status, message, args.log_format, report_stream or sys.stdout
+                )
             return code
     finally:
         store.close()
@@ -216,18 +232,21 @@ def _take_client_stats(counts: RunCounts, client: EdgarClient) -> None:
     counts.block_pauses = stats.block_pauses
 
 
-def _print_report(command: str, counts: RunCounts, status: str, message: str | None, log_format: str) -> None:
+def _print_report(
+    command: str, counts: RunCounts, status: str, message: str | None, log_format: str, out: TextIO
+) -> None:
     fields = {name: getattr(counts, name) for name in RUN_COUNT_FIELDS}
     if log_format == "json":
-        print(json.dumps({"command": command, "status": status, "message": message, **fields}))
+        print(json.dumps({"command": command, "status": status, "message": message, **fields}), file=out)
     else:
-        print(f"{command} {status}: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in fields.items()))
+        line = f"{command} {status}: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in fields.items())
+        print(line, file=out)
         if message:
-            print(message)
+            print(message, file=out)
         for source, reason in counts.failures[:20]:
-            print(f"  failed: {source}: {reason}")
+            print(f"  failed: {source}: {reason}", file=out)
         if len(counts.failures) > 20:
-            print(f"  ... and {len(counts.failures) - 20} more (edgar-ingest failures)")
+            print(f"  ... and {len(counts.failures) - 20} more (edgar-ingest failures)", file=out)
 
 
 def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
@@ -245,7 +264,7 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
         run_sync(ctx, plan, ctx.store.set_checkpoint)
         return f"checkpoint {ctx.store.get_checkpoint()}"
 
-    return _run_job(args, settings, "sync", since, until, body)
+    return run_job(args, settings, "sync", since, until, body)
 
 
 def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
@@ -254,11 +273,20 @@ def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
     if end <= start:
         raise ConfigError(f"--end {end} must be after --start {start} (the range is half-open).")
 
-    def body(ctx: PipelineContext) -> str | None:
-        run_backfill(ctx, start, end, args.cik)
-        return None
+    source: str = args.source or ("indexes" if args.cik else "auto")
+    if args.cik and source != "indexes":
+        raise ConfigError(
+            "--cik reads the submissions API, one request per filing; "
+            f"it cannot be combined with --source {source}."
+        )
 
-    return _run_job(args, settings, "backfill", start, end, body)
+    def body(ctx: PipelineContext) -> str | None:
+        if source == "indexes":
+            run_backfill(ctx, start, end, args.cik)
+            return None
+        return run_dataset_backfill(ctx, start, end, source=source)
+
+    return run_job(args, settings, "backfill", start, end, body)
 
 
 # --------------------------------------------------------------------------- status, failures
@@ -277,6 +305,8 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
             "filings": status.filings,
             "offerings": status.offerings,
             "raw_documents": status.raw_documents,
+            "dataset_only_filings": status.dataset_only_filings,
+            "dataset_archives_loaded": status.dataset_archives_loaded,
             "unresolved_failures": status.unresolved_failures,
             "last_runs": [
                 {
@@ -300,6 +330,11 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     print(f"filings:             {status.filings}")
     print(f"offerings:           {status.offerings}")
     print(f"raw documents:       {status.raw_documents}")
+    if status.dataset_archives_loaded or status.dataset_only_filings:
+        print(
+            f"data sets:           {status.dataset_archives_loaded} archives loaded; "
+            f"{status.dataset_only_filings} filings known only from them (no acceptance time, no XML yet)"
+        )
     print(f"unresolved failures: {status.unresolved_failures}")
     if status.last_runs:
         print("last runs:")

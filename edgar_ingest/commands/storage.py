@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 import sqlalchemy as sa
 
+from edgar_ingest.bulk import reparse_dataset_archives
 from edgar_ingest.commands.options import EXIT_OK, add_database_option, add_migrate_option
 from edgar_ingest.errors import EdgarIngestError
 from edgar_ingest.offline import ingest_paths, reparse_stored
@@ -53,7 +54,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "reparse",
         help="rebuild parsed rows from the stored raw documents (offline)",
         description="Parse every stored raw document again and update the filings whose records "
-        "changed (e.g. after a parser upgrade); documents that failed before are retried. No network.",
+        "changed (e.g. after a parser upgrade); documents that failed before are retried. Versions "
+        "loaded from the SEC's data sets are rebuilt from the stored archives. No network.",
     )
     add_database_option(reparse)
     add_migrate_option(reparse)
@@ -136,7 +138,13 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _reparse(args: argparse.Namespace, settings: Settings) -> int:
-    return _run("reparse", settings, not args.no_migrate, reparse_stored)
+    def work(store: Store) -> RunCounts:
+        counts = reparse_stored(store)
+        # Then the data-set versions, from the stored archives: a filing's own version stays.
+        reparse_dataset_archives(store, counts)
+        return counts
+
+    return _run("reparse", settings, not args.no_migrate, work)
 
 
 def _summary(counts: RunCounts) -> str:

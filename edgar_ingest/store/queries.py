@@ -9,7 +9,8 @@ from typing import Any, Final
 
 import sqlalchemy as sa
 
-from edgar_ingest.store.base import _failures, _filers, _filings, _issuers, _raw
+from edgar_ingest.records import SOURCE_DATASET
+from edgar_ingest.store.base import _dataset_archives, _failures, _filers, _filings, _issuers, _raw
 from edgar_ingest.store.ledger import Ledger, RunInfo
 
 
@@ -21,6 +22,8 @@ class StoreStatus:
     unresolved_failures: int
     checkpoint: date | None
     last_runs: list[RunInfo]
+    dataset_only_filings: int = 0  # versions known only from the SEC's data sets (no document yet)
+    dataset_archives_loaded: int = 0  # distinct archives (by sha256) with a completed load
 
 
 # Columns of offering_versions by kind, to give the same Python values on both databases.
@@ -147,6 +150,22 @@ class Queries(Ledger):
                 )
                 or 0
             )
+            dataset_only = (
+                conn.scalar(
+                    sa.select(sa.func.count())
+                    .select_from(_filings)
+                    .where(_filings.c.source == SOURCE_DATASET)
+                )
+                or 0
+            )
+            archives = (
+                conn.scalar(
+                    sa.select(sa.func.count(sa.distinct(_dataset_archives.c.sha256))).where(
+                        _dataset_archives.c.completed_at.is_not(None)
+                    )
+                )
+                or 0
+            )
         return StoreStatus(
             filings=int(filings),
             offerings=int(offerings),
@@ -154,4 +173,6 @@ class Queries(Ledger):
             unresolved_failures=int(open_failures),
             checkpoint=self.get_checkpoint(),
             last_runs=self.last_runs(runs),
+            dataset_only_filings=int(dataset_only),
+            dataset_archives_loaded=int(archives),
         )

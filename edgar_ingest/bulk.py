@@ -1,0 +1,242 @@
+"""Bulk history from the SEC's quarterly Form D data sets: ``backfill --source datasets|auto``.
+
+Discover -> fetch -> parse -> store, as everywhere, with an archive in place of a document:
+
+- the archives are read from the data sets' index page (never built from a pattern), and only the
+  quarters that overlap the requested range are loaded; with ``auto`` the quarters the page does
+  not list (the current one, a quarter not posted yet) go through the quarterly indexes, and an
+  unreadable page means indexes for everything, said in one line;
+- an archive is downloaded through the same polite client (limiter, retries, block pause) to a
+  temporary file with a size cap and a zip check, kept once as a raw document, then read row by
+  row by ``datasets`` into the same ``FormDFiling`` records the XML parser makes, and stored a
+  batch at a time; the store keeps the filing's own version wherever one exists;
+- a load is recorded in ``dataset_archives`` and marked complete only at its end, so a run
+  killed at any moment simply loads that archive again (every stored row is then unchanged),
+  and a completed load of the same bytes over the same range is skipped without writing.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from edgar_ingest import datasets, discover
+from edgar_ingest.errors import FetchError, RateLimitBlockedError, UndeclaredUserAgentError
+from edgar_ingest.fetch import fetch_dataset_archive
+from edgar_ingest.offline import store_records
+from edgar_ingest.parse import PARSER_VERSION
+from edgar_ingest.pipeline import PipelineContext, RunAborted, backfill_quarters, quarter_range, quarters
+from edgar_ingest.records import DatasetArchiveRef, FormDFiling, RawDocument, RunCounts
+from edgar_ingest.store import DatasetLoad, Store
+
+SOURCES = ("auto", "datasets", "indexes")
+# The data-set parser applies the XML parser's normalisation rules (``normalise``): one version.
+DATASET_PARSER_VERSION = f"dataset-{PARSER_VERSION}"
+DEFAULT_MAX_ARCHIVE_BYTES = 1 << 30  # the largest archives are tens of MB; 1 GiB is a broken server
+BATCH_SIZE = 1000
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def run_dataset_backfill(
+    ctx: PipelineContext,
+    start: date,
+    end: date,
+    *,
+    source: str,
+    max_archive_bytes: int = DEFAULT_MAX_ARCHIVE_BYTES,
+    work_dir: Path | None = None,
+) -> str | None:
+    """Backfill [start, end) from the data sets (``datasets``) or from them and indexes (``auto``).
+
+    Returns a one-line message for the run report (quarters not published, fallback), or None.
+    """
+    if source not in ("auto", "datasets"):
+        raise ValueError(f"unknown source {source!r}")
+    wanted = list(quarters(start, end))
+    try:
+        archives = discover.list_dataset_archives(ctx.client)
+        page_problem = None if archives is not None else "it is absent"
+    except (RateLimitBlockedError, UndeclaredUserAgentError) as exc:
+        raise RunAborted(f"the Form D data sets' index page could not be read: {exc}") from exc
+    except FetchError as exc:
+        archives, page_problem = None, str(exc)
+    if archives is None:
+        if source == "datasets":
+            raise RunAborted(
+                f"the Form D data sets' index page could not be read ({page_problem}); "
+                "run with --source indexes (or auto) to use the quarterly indexes instead."
+            )
+        notice = (
+            f"the Form D data sets' index page could not be read ({page_problem}): "
+            "using the quarterly indexes for the whole range"
+        )
+        ctx.progress.event("notice", message=notice)
+        backfill_quarters(ctx, start, end, wanted)
+        return notice
+    by_quarter: dict[tuple[int, int], list[DatasetArchiveRef]] = {}
+    names: set[str] = set()
+    for ref in archives:
+        # The same file linked from both folders is one archive (the first link, in page order).
+        if ref.name.lower() not in names:
+            names.add(ref.name.lower())
+            by_quarter.setdefault((ref.year, ref.quarter), []).append(ref)
+    from_datasets = [q for q in wanted if q in by_quarter]
+    missing = [q for q in wanted if q not in by_quarter]
+    refs = [ref for q in from_datasets for ref in by_quarter[q]]
+    ctx.progress.event(
+        "datasets",
+        archives=len(refs),
+        quarters=len(from_datasets),
+        **({"not_published": _quarter_list(missing)} if missing else {}),
+    )
+    with tempfile.TemporaryDirectory(prefix="edgar-ingest-datasets-", dir=work_dir) as tmp:
+        for index, ref in enumerate(refs):
+            _load_archive(ctx, ref, start, end, Path(tmp), max_archive_bytes)
+            _expect_like_so_far(ctx, index + 1, len(refs))
+    message = None
+    if missing:
+        if source == "auto":
+            backfill_quarters(ctx, start, end, missing)
+            message = (
+                f"quarters not in the data sets, read through the quarterly indexes: {_quarter_list(missing)}"
+            )
+        else:
+            message = (
+                f"not published in the data sets yet (use --source auto or indexes): {_quarter_list(missing)}"
+            )
+    return message
+
+
+def _quarter_list(qs: Iterable[tuple[int, int]]) -> str:
+    return ",".join(f"{y}Q{q}" for y, q in qs)
+
+
+def _expect_like_so_far(ctx: PipelineContext, done: int, steps: int) -> None:
+    ctx.progress.expect(round(ctx.progress.total / done * (steps - done)) if done else 0)
+
+
+def _load_archive(
+    ctx: PipelineContext, ref: DatasetArchiveRef, start: date, end: date, tmp: Path, max_bytes: int
+) -> None:
+    """Download one archive and store its filings in [start, end) (clipped to its quarter)."""
+    q_start, q_end = quarter_range(ref.year, ref.quarter)
+    lo, hi = max(start, q_start), min(end, q_end)
+    try:
+        download = fetch_dataset_archive(ctx.client, ref, tmp, max_bytes=max_bytes)
+    except (RateLimitBlockedError, UndeclaredUserAgentError) as exc:
+        raise RunAborted(f"the archive {ref.name} could not be downloaded: {exc}") from exc
+    except FetchError as exc:
+        _record_archive_failure(ctx, ref, str(exc))
+        return
+    if download is None:
+        _record_archive_failure(ctx, ref, "listed on the data sets' page but EDGAR has no such file")
+        return
+    try:
+        if ctx.store.dataset_load_covered(download.sha256, lo, hi):
+            ctx.report("archive", archive=ref.name, skipped="already loaded (same bytes, same range)")
+            return
+        try:
+            count = datasets.count_dataset_filings(download.path)
+        except datasets.DatasetArchiveError as exc:
+            _record_archive_failure(ctx, ref, str(exc))
+            return
+        ctx.progress.add_total(count)
+        raw = RawDocument(
+            content=download.path.read_bytes(),
+            source_url=ref.url,
+            fetched_at=_utc_now(),
+            sha256=download.sha256,
+        )
+        load = ctx.store.begin_dataset_load(ref, raw, lo, hi, size_bytes=download.size_bytes)
+        del raw  # the bytes are stored; rows are read from the file
+        before = _snapshot(ctx.counts)
+        read = load_archive_rows(ctx.store, load, download.path, ctx.counts, on_document=ctx.progress.advance)
+        ctx.store.finish_dataset_load(load.id, filing_count=read, counts=_delta(before, ctx.counts))
+        ctx.report("archive", archive=ref.name, filings=read)
+    finally:
+        download.path.unlink(missing_ok=True)
+
+
+def load_archive_rows(
+    store: Store,
+    load: DatasetLoad,
+    path: Path,
+    counts: RunCounts,
+    *,
+    on_document: Callable[[], None] | None = None,
+) -> int:
+    """Store every filing of one archive file in the load's range; returns the filings read.
+
+    A row that cannot be read is recorded as a failure naming the archive, table and line; a
+    notice (a duplicate kept once) is only logged. The raw document is the archive's.
+    """
+    raw = store.raw_document_reference(load.raw_document_id)
+    batch: list[tuple[RawDocument, FormDFiling]] = []
+    read = 0
+    try:
+        rows = datasets.read_dataset_archive(
+            path, archive_name=load.archive_name, start=load.start, end=load.end
+        )
+    except datasets.DatasetArchiveError as exc:
+        store.record_failure(load.url, str(exc), stage="dataset")
+        counts.add_failure(load.archive_name, str(exc))
+        return 0
+    for item in rows:
+        if isinstance(item, FormDFiling):
+            read += 1
+            batch.append((raw, item))
+            if len(batch) >= BATCH_SIZE:
+                store_records(store, batch, counts, DATASET_PARSER_VERSION, on_document)
+                batch = []
+        elif isinstance(item, datasets.DatasetRowFailure):
+            read += 1
+            reason = f"{item.archive} {item.table} line {item.line}: {item.reason}"
+            store.record_failure(load.url, reason, stage="dataset", accession_number=item.accession_number)
+            counts.add_failure(item.accession_number or f"{item.archive}:{item.table}:{item.line}", reason)
+            if on_document is not None:
+                on_document()
+    if batch:
+        store_records(store, batch, counts, DATASET_PARSER_VERSION, on_document)
+    counts.discovered += read
+    counts.fetched += read
+    return read
+
+
+def _record_archive_failure(ctx: PipelineContext, ref: DatasetArchiveRef, reason: str) -> None:
+    ctx.store.record_failure(ref.url, reason, stage="fetch")
+    ctx.counts.add_failure(ref.name, reason)
+    ctx.report("archive", archive=ref.name, failed=reason)
+
+
+_LOAD_COUNTS = ("inserted", "updated", "unchanged", "failed")
+
+
+def _snapshot(counts: RunCounts) -> dict[str, int]:
+    return {name: int(getattr(counts, name)) for name in _LOAD_COUNTS}
+
+
+def _delta(before: dict[str, int], counts: RunCounts) -> dict[str, int]:
+    return {name: int(getattr(counts, name)) - before[name] for name in _LOAD_COUNTS}
+
+
+def reparse_dataset_archives(
+    store: Store,
+    counts: RunCounts,
+    *,
+    work_dir: Path | None = None,
+    loads: Sequence[DatasetLoad] | None = None,
+) -> None:
+    """Rebuild the data-set versions from the stored archives (no network), oldest load first."""
+    with tempfile.TemporaryDirectory(prefix="edgar-ingest-reparse-", dir=work_dir) as tmp:
+        for load in loads if loads is not None else store.completed_dataset_loads():
+            path = Path(tmp) / load.archive_name
+            path.write_bytes(store.raw_document_content(load.raw_document_id))
+            try:
+                load_archive_rows(store, load, path, counts)
+            finally:
+                path.unlink(missing_ok=True)

@@ -1,0 +1,450 @@
+"""End-to-end: ``backfill --source`` and ``reconcile`` through the real CLI against the fake EDGAR.
+
+The fake serves the data sets' index page, quarterly archives built in the SEC's column layout
+(``tests/dataset_builder.py``) from the same filings it also serves as full submissions, and the
+quarterly indexes, so that the two roads to the same filings can be compared.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import signal
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from fake_edgar import FakeEdgar, master_index
+from formd_builder import FilingSpec, full_submission, master_index_rows
+from test_pipeline_e2e import cli_env, run_cli, scalar, start_cli
+
+from edgar_ingest.bulk import run_dataset_backfill
+from edgar_ingest.http import EdgarClient
+from edgar_ingest.parse import parse_document
+from edgar_ingest.pipeline import PipelineContext
+from edgar_ingest.progress import Progress
+from edgar_ingest.records import FormDFiling
+from edgar_ingest.settings import Settings, normalise_database_url
+from edgar_ingest.store import Store, create_engine_for
+from tests.dataset_builder import write_dataset_archive
+
+NEW_FOLDER = "/files/datastandardsinnovation/data/form-d-data-sets/"
+OLD_FOLDER = "/files/structureddata/data/form-d-data-sets/"
+
+
+@pytest.fixture
+def server() -> Iterator[FakeEdgar]:
+    with FakeEdgar() as fake:
+        yield fake
+
+
+def quarter_specs(year: int, quarter: int, count: int, *, first: int = 1) -> list[FilingSpec]:
+    start = date(year, 3 * quarter - 2, 2)
+    return [
+        FilingSpec(
+            accession=f"00{year % 100:02d}{quarter}{n:05d}-{year % 100:02d}-{n:06d}",
+            cik=str(3_000_000 + year * 10 + quarter * 100_000 + n),
+            name=f"Quarter {year}Q{quarter} Issuer {n} LLC",
+            file_number=f"021-{quarter}{year % 100:02d}{n:04d}",
+            filed=start + timedelta(days=n % 60),
+            accepted_at=datetime(start.year, start.month, start.day, 8, 0)
+            + timedelta(days=n % 60, minutes=n),
+            total_offering="100000000000",
+            total_sold=str(10_000 * n),
+        )
+        for n in range(first, first + count)
+    ]
+
+
+def records_of(specs: Sequence[FilingSpec]) -> list[FormDFiling]:
+    """What the data set says of these filings: the records of their own documents."""
+    return [parse_document(full_submission(s)) for s in specs]
+
+
+def archive_bytes(
+    tmp_path: Path, name: str, records: Sequence[FormDFiling], *, layout: str = "2026"
+) -> bytes:
+    folder = name.split("_")[0].upper() + "_d"
+    path = write_dataset_archive(tmp_path / name, records, folder=folder, layout=layout)  # type: ignore[arg-type]
+    return path.read_bytes()
+
+
+def page(*paths: str) -> bytes:
+    links = "\n".join(f'<li><a href="{p}">{p.rsplit("/", 1)[-1]}</a></li>' for p in paths)
+    return f"<html><body><h1>Form D Data Sets</h1><ul>{links}</ul></body></html>".encode()
+
+
+def publish_filings(server: FakeEdgar, specs: Sequence[FilingSpec], year: int, quarter: int) -> None:
+    """The filings' own documents and the quarter's index (the indexes road)."""
+    for spec in specs:
+        server.add(spec.path, full_submission(spec))
+    server.add_quarterly_index(year, quarter, master_index(master_index_rows(list(specs), quarterly=True)))
+
+
+def rows(database_url: str, sql: str) -> list[dict[str, Any]]:
+    engine = sa.create_engine(normalise_database_url(database_url))
+    try:
+        with engine.connect() as conn:
+            return [dict(r) for r in conn.execute(sa.text(sql)).mappings()]
+    finally:
+        engine.dispose()
+
+
+def by_source(database_url: str) -> dict[str, int]:
+    found = rows(database_url, "SELECT source, count(*) AS n FROM offering_versions GROUP BY source")
+    return {r["source"]: int(r["n"]) for r in found}
+
+
+BACKFILL_2024H1 = ("backfill", "--start", "2024-01-01", "--end", "2024-07-01")
+
+
+def test_auto_loads_published_quarters_from_archives_and_the_rest_from_indexes(
+    tmp_path: Path, server: FakeEdgar, database_url: str
+) -> None:
+    q1 = quarter_specs(2024, 1, 40)
+    q2 = quarter_specs(2024, 2, 12)
+    # 2024Q1 comes in two parts, linked from the new folder; 2023Q4 (outside the range) from the old.
+    part1 = server.add_dataset_archive(
+        "2024q1_d_1.zip", archive_bytes(tmp_path, "2024q1_d_1.zip", records_of(q1[:25])), folder=NEW_FOLDER
+    )
+    part2 = server.add_dataset_archive(
+        "2024q1_d_2.zip", archive_bytes(tmp_path, "2024q1_d_2.zip", records_of(q1[25:])), folder=NEW_FOLDER
+    )
+    other = server.add_dataset_archive(
+        "2023q4_d.zip", archive_bytes(tmp_path, "2023q4_d.zip", []), folder=OLD_FOLDER
+    )
+    server.add_dataset_page(page(part1, other, part2))
+    for spec in q1:  # served too, but the archive road must not fetch them
+        server.add(spec.path, full_submission(spec))
+    publish_filings(server, q2, 2024, 2)
+
+    result = run_cli(cli_env(server, database_url), *BACKFILL_2024H1)
+
+    assert result.returncode == 0, result.stderr
+    assert by_source(database_url) == {"dataset": 40, "filing": 12}
+    fetched = {r.path for r in server.requests}
+    assert {part1, part2} <= fetched
+    assert other not in fetched, "an archive of a quarter outside the range is not downloaded"
+    assert not fetched & {s.path for s in q1}, "filings loaded from an archive are not fetched one by one"
+    assert {s.path for s in q2} <= fetched
+    dataset_rows = rows(database_url, "SELECT accepted_at FROM offering_versions WHERE source = 'dataset'")
+    assert {r["accepted_at"] for r in dataset_rows} == {None}
+    assert "quarterly indexes: 2024Q2" in result.stdout
+    # The archive is kept once as a raw document with its URL and digest.
+    archives = rows(
+        database_url, "SELECT archive_name, url, completed_at FROM dataset_archives ORDER BY archive_name"
+    )
+    assert [a["archive_name"] for a in archives] == ["2024q1_d_1.zip", "2024q1_d_2.zip"]
+    assert all(a["completed_at"] is not None and a["url"].endswith(a["archive_name"]) for a in archives)
+
+
+def test_an_unreadable_page_means_indexes_for_everything_with_auto_and_a_failed_run_with_datasets(
+    tmp_path: Path, server: FakeEdgar
+) -> None:
+    q1 = quarter_specs(2024, 1, 5)
+    publish_filings(server, q1, 2024, 1)
+    url = f"sqlite:///{tmp_path / 'e.db'}"
+    args = ("backfill", "--start", "2024-01-01", "--end", "2024-04-01")
+
+    auto = run_cli(cli_env(server, url), *args)
+    assert auto.returncode == 0, auto.stderr
+    assert "data sets' index page could not be read" in auto.stderr + auto.stdout
+    assert by_source(url) == {"filing": 5}
+
+    datasets_only = run_cli(cli_env(server, f"sqlite:///{tmp_path / 'd.db'}"), *args, "--source", "datasets")
+    assert datasets_only.returncode == 1
+    assert "index page could not be read" in datasets_only.stdout + datasets_only.stderr
+
+
+def test_datasets_only_reports_a_quarter_not_published_and_loads_the_rest(
+    tmp_path: Path, server: FakeEdgar
+) -> None:
+    q1 = quarter_specs(2024, 1, 6)
+    path = server.add_dataset_archive("2024q1_d.zip", archive_bytes(tmp_path, "2024q1_d.zip", records_of(q1)))
+    server.add_dataset_page(page(path))
+    url = f"sqlite:///{tmp_path / 'e.db'}"
+    result = run_cli(cli_env(server, url), *BACKFILL_2024H1, "--source", "datasets")
+    assert result.returncode == 0, result.stderr
+    assert "not published in the data sets yet" in result.stdout
+    assert "2024Q2" in result.stdout
+    assert by_source(url) == {"dataset": 6}
+
+
+def test_cik_with_datasets_is_a_usage_error(tmp_path: Path, server: FakeEdgar) -> None:
+    result = run_cli(
+        cli_env(server, f"sqlite:///{tmp_path / 'e.db'}"),
+        *BACKFILL_2024H1,
+        "--cik",
+        "320193",
+        "--source",
+        "datasets",
+    )
+    assert result.returncode == 2
+    assert "--cik" in result.stderr
+    assert server.requests == []
+
+
+def test_a_rerun_skips_an_archive_already_loaded_and_a_republished_one_updates_only_what_changed(
+    tmp_path: Path, server: FakeEdgar, database_url: str
+) -> None:
+    q1 = quarter_specs(2024, 1, 30)
+    records = records_of(q1)
+    path = server.add_dataset_archive("2024q1_d.zip", archive_bytes(tmp_path, "2024q1_d.zip", records))
+    server.add_dataset_page(page(path))
+    env = cli_env(server, database_url)
+    args = (
+        "backfill",
+        "--start",
+        "2024-01-01",
+        "--end",
+        "2024-04-01",
+        "--source",
+        "datasets",
+        "--log-format",
+        "json",
+    )
+    assert run_cli(env, *args).returncode == 0
+
+    again = run_cli(env, *args)
+    report = json.loads(again.stdout.splitlines()[0])
+    assert report["inserted"] == report["updated"] == report["unchanged"] == 0
+    assert scalar(database_url, "SELECT count(*) FROM dataset_archives") == 1
+
+    changed = [_with_sold(r, "123456") if i in (3, 7) else r for i, r in enumerate(records)]
+    server.add_dataset_archive("2024q1_d.zip", archive_bytes(tmp_path, "republished.zip", changed))
+    republished = json.loads(run_cli(env, *args).stdout.splitlines()[0])
+    assert (republished["inserted"], republished["updated"], republished["unchanged"]) == (0, 2, 28)
+    sold = rows(
+        database_url, f"SELECT total_amount_sold FROM filings WHERE accession_number = '{q1[3].accession}'"
+    )
+    assert Decimal(str(sold[0]["total_amount_sold"])) == Decimal("123456")
+
+
+def _with_sold(record: FormDFiling, sold: str) -> FormDFiling:
+    offering = replace(record.document.offering, total_amount_sold=Decimal(sold))
+    return replace(record, document=replace(record.document, offering=offering))
+
+
+def test_the_filing_wins_over_the_data_set_in_both_orders(
+    tmp_path: Path, server: FakeEdgar, database_url: str
+) -> None:
+    q1 = quarter_specs(2024, 1, 10)
+    planted = [_with_sold(r, "1") for r in records_of(q1)]  # the data set disagrees on every amount
+    path = server.add_dataset_archive("2024q1_d.zip", archive_bytes(tmp_path, "2024q1_d.zip", planted))
+    server.add_dataset_page(page(path))
+    publish_filings(server, q1, 2024, 1)
+    q1_args = ("backfill", "--start", "2024-01-01", "--end", "2024-04-01", "--log-format", "json")
+
+    # Data set first, then the filings: each version is replaced and counted as updated.
+    env = cli_env(server, database_url)
+    assert run_cli(env, *q1_args, "--source", "datasets").returncode == 0
+    assert by_source(database_url) == {"dataset": 10}
+    indexes = json.loads(run_cli(env, *q1_args, "--source", "indexes").stdout.splitlines()[0])
+    assert (indexes["fetched"], indexes["updated"], indexes["inserted"]) == (10, 10, 0)
+    assert by_source(database_url) == {"filing": 10}
+    assert scalar(database_url, "SELECT min(total_amount_sold) FROM filings") == 10_000
+
+    # Filings first, then the data set: nothing is overwritten.
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    env2 = cli_env(server, other)
+    assert run_cli(env2, *q1_args, "--source", "indexes").returncode == 0
+    loaded = json.loads(run_cli(env2, *q1_args, "--source", "datasets").stdout.splitlines()[0])
+    assert (loaded["inserted"], loaded["updated"], loaded["unchanged"]) == (0, 0, 10)
+    assert by_source(other) == {"filing": 10}
+    assert scalar(other, "SELECT min(total_amount_sold) FROM filings") == 10_000
+
+
+def test_reconcile_finds_the_planted_disagreements_and_keeps_them(
+    tmp_path: Path, server: FakeEdgar, database_url: str
+) -> None:
+    q1 = quarter_specs(2024, 1, 12)
+    records = records_of(q1)
+    records[2] = _with_sold(records[2], "777")
+    person = replace(records[5].document.related_persons[0], last_name="Misspelt")
+    records[5] = replace(
+        records[5],
+        document=replace(
+            records[5].document, related_persons=(person, *records[5].document.related_persons[1:])
+        ),
+    )
+    path = server.add_dataset_archive("2024q1_d.zip", archive_bytes(tmp_path, "2024q1_d.zip", records))
+    server.add_dataset_page(page(path))
+    publish_filings(server, q1, 2024, 1)
+    env = cli_env(server, database_url)
+    q1_args = ("backfill", "--start", "2024-01-01", "--end", "2024-04-01")
+    assert run_cli(env, *q1_args, "--source", "datasets").returncode == 0
+
+    nothing_yet = json.loads(run_cli(env, "reconcile", "--format", "json").stdout)
+    assert nothing_yet["filings_compared"] == 0
+
+    sampled = run_cli(env, "reconcile", "--sample", "4", "--format", "json")
+    assert sampled.returncode == 0, sampled.stderr
+    assert json.loads(sampled.stdout)["documents_fetched"] == 4
+    assert by_source(database_url) == {"dataset": 8, "filing": 4}
+
+    assert run_cli(env, *q1_args, "--source", "indexes").returncode == 0
+    report = json.loads(run_cli(env, "reconcile", "--format", "json").stdout)
+    assert report["filings_compared"] == 12
+    assert report["filings_disagreeing"] == 2
+    fields = {f["field"]: f for f in report["fields"]}
+    assert fields["offering.total_amount_sold"]["disagreed"] == 1
+    assert fields["related_persons.last_name"]["disagreed"] == 1
+    assert fields["primary_issuer.entity_name"]["agreed"] == 12
+    kept = rows(
+        database_url,
+        "SELECT accession_number, field_name, dataset_value, filing_value FROM source_disagreements "
+        "ORDER BY accession_number",
+    )
+    assert kept == [
+        {
+            "accession_number": q1[2].accession,
+            "field_name": "offering.total_amount_sold",
+            "dataset_value": "777",
+            "filing_value": "30000",
+        },
+        {
+            "accession_number": q1[5].accession,
+            "field_name": "related_persons[0].last_name",
+            "dataset_value": "Misspelt",
+            "filing_value": records_of([q1[5]])[0].document.related_persons[0].last_name,
+        },
+    ]
+    # A rerun replaces, never duplicates, what it found.
+    assert run_cli(env, "reconcile").returncode == 0
+    assert scalar(database_url, "SELECT count(*) FROM source_disagreements") == 2
+    table = run_cli(env, "reconcile").stdout
+    assert "offering.total_amount_sold" in table
+    assert "91.67%" in table
+
+
+def test_a_damaged_archive_is_retried_then_recorded_and_the_other_part_loads(
+    tmp_path: Path, server: FakeEdgar
+) -> None:
+    """In process, with short backoffs: a download retried until whole, another never whole."""
+    q1 = quarter_specs(2024, 1, 8)
+    records = records_of(q1)
+    good = server.add_dataset_archive("2024q1_d_1.zip", archive_bytes(tmp_path, "a.zip", records[:4]))
+    broken = server.add_dataset_archive("2024q1_d_2.zip", archive_bytes(tmp_path, "b.zip", records[4:]))
+    server.add_dataset_page(page(good, broken))
+    server.inject(good, ["truncate", "corrupt"])  # whole at the third attempt
+    server.inject(broken, ["corrupt"] * 3)  # never whole in 3 attempts
+    url = f"sqlite:///{tmp_path / 'e.db'}"
+    settings = Settings.from_env(
+        {}, database_url=url, user_agent="tests tests@example.com", base_url=server.url
+    )
+    store = Store.from_url(url)
+    client = EdgarClient(settings, max_attempts=3, backoff_initial_s=0.01, backoff_jitter_s=0.0)
+    ctx = PipelineContext(client=client, store=store, progress=Progress(stream=io.StringIO(), is_tty=False))
+    try:
+        run_dataset_backfill(ctx, date(2024, 1, 1), date(2024, 4, 1), source="datasets")
+    finally:
+        client.close()
+        store.close()
+    assert server.count(good) == 3
+    assert server.count(broken) == 3
+    assert by_source(url) == {"dataset": 4}
+    assert ctx.counts.failed == 1
+    failures = rows(url, "SELECT source, stage, reason FROM failures")
+    assert len(failures) == 1
+    assert failures[0]["source"].endswith("2024q1_d_2.zip")
+    assert "3 attempts" in failures[0]["reason"]
+    assert scalar(url, "SELECT count(*) FROM dataset_archives") == 1
+    assert list(tmp_path.glob("**/*.part")) == []
+
+
+def test_a_row_that_cannot_be_read_is_a_failure_naming_archive_table_and_line(
+    tmp_path: Path, server: FakeEdgar
+) -> None:
+    q1 = quarter_specs(2024, 1, 5)
+    archive = tmp_path / "2024q1_d.zip"
+    write_dataset_archive(archive, records_of(q1), folder="2024Q1_d")
+    bad = _rewrite_member(archive, "OFFERING.tsv", "30000", "3O,OOO")  # the third filing's amount sold
+    path = server.add_dataset_archive("2024q1_d.zip", bad)
+    server.add_dataset_page(page(path))
+    url = f"sqlite:///{tmp_path / 'e.db'}"
+    result = run_cli(cli_env(server, url), *BACKFILL_2024H1, "--source", "datasets")
+    assert result.returncode == 0, result.stderr
+    assert by_source(url) == {"dataset": 4}
+    failure = rows(url, "SELECT accession_number, stage, reason FROM failures")
+    assert len(failure) == 1
+    assert failure[0]["accession_number"] == q1[2].accession
+    assert "2024q1_d.zip OFFERING line 4" in failure[0]["reason"]
+
+
+def _rewrite_member(archive: Path, member: str, old: str, new: str) -> bytes:
+    import zipfile
+
+    out = archive.with_suffix(".bad.zip")
+    with zipfile.ZipFile(archive) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename.endswith(member):
+                data = data.replace(old.encode(), new.encode(), 1)
+            dst.writestr(info, data)
+    return out.read_bytes()
+
+
+def test_a_load_killed_mid_way_and_rerun_gives_the_database_of_one_clean_run(
+    tmp_path: Path, server: FakeEdgar, database_url: str
+) -> None:
+    q1 = quarter_specs(2024, 1, 6000)
+    path = server.add_dataset_archive("2024q1_d.zip", archive_bytes(tmp_path, "2024q1_d.zip", records_of(q1)))
+    server.add_dataset_page(page(path))
+    args = ("backfill", "--start", "2024-01-01", "--end", "2024-04-01", "--source", "datasets")
+    reference = f"sqlite:///{tmp_path / 'reference.db'}"
+    assert run_cli(cli_env(server, reference), *args).returncode == 0
+    sql = (
+        "SELECT accession_number, offering_key, version, total_amount_sold, source "
+        "FROM offering_versions ORDER BY accession_number"
+    )
+    expected = rows(reference, sql)
+
+    env = cli_env(server, database_url)
+    assert run_cli(env, "db", "upgrade").returncode == 0
+    first = start_cli(env, *args)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and scalar(database_url, "SELECT count(*) FROM filings") < 1000:
+        time.sleep(0.05)
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=10)
+    assert 1000 <= scalar(database_url, "SELECT count(*) FROM filings") < 6000
+    assert scalar(database_url, "SELECT count(*) FROM dataset_archives WHERE completed_at IS NULL") == 1
+
+    second = run_cli(env, *args)
+    assert second.returncode == 0, second.stderr
+    assert rows(database_url, sql) == expected
+    runs = json.loads(run_cli(env, "status", "--format", "json").stdout)
+    assert [r["status"] for r in runs["last_runs"][:2]] == ["completed", "abandoned"]
+    assert runs["dataset_only_filings"] == 6000
+
+
+def test_reparse_rebuilds_data_set_versions_from_the_stored_archive_without_the_network(
+    tmp_path: Path, server: FakeEdgar
+) -> None:
+    q1 = quarter_specs(2024, 1, 7)
+    path = server.add_dataset_archive("2024q1_d.zip", archive_bytes(tmp_path, "2024q1_d.zip", records_of(q1)))
+    server.add_dataset_page(page(path))
+    url = f"sqlite:///{tmp_path / 'e.db'}"
+    env = cli_env(server, url)
+    assert run_cli(env, *BACKFILL_2024H1, "--source", "datasets").returncode == 0
+    before = rows(url, "SELECT * FROM offering_versions ORDER BY accession_number")
+    engine = create_engine_for(url)  # foreign keys on: the parts of each filing go with it
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM filings WHERE source = 'dataset'"))
+    engine.dispose()
+    server.stop()
+
+    result = run_cli(env, "reparse")
+
+    assert result.returncode == 0, result.stderr
+    assert "7 inserted" in result.stdout
+    after = rows(url, "SELECT * FROM offering_versions ORDER BY accession_number")
+    assert [{k: v for k, v in r.items() if k != "filing_id"} for r in after] == [
+        {k: v for k, v in r.items() if k != "filing_id"} for r in before
+    ]
