@@ -1,0 +1,121 @@
+"""Data-set load speed: a synthetic quarter archive read and stored into SQLite and PostgreSQL.
+
+    python bench/datasets_bench.py [--count 60000] [--postgres-url URL]
+
+Builds one archive in the SEC's 2026 column layout (``tests/dataset_builder.py``, filings varied
+from the project's fixtures by ``datasets_parse_bench.synthetic_filings``: 1-3 issuers, 2-20
+related persons, 0-4 recipients, ~1M rows for 60,000 filings), then, for each database, loads it
+in a fresh child process and a fresh database exactly as ``backfill --source datasets`` does after
+the download (the archive kept as a raw document, every row read by ``datasets`` and stored a
+batch at a time by ``bulk.load_archive_rows``), then loads it again (every filing unchanged, as a
+rerun after a crash does). Prints filings per second of both and the child's peak RSS. The target
+of issue 9 is 5,000 filings/s on both databases (the whole history, ~0.9M filings, in under
+5 minutes after download) and under 300 MB RSS on a 60,000-filing quarter. Nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+sys.path.insert(0, str(REPO_ROOT / "bench"))
+
+from datasets_parse_bench import synthetic_filings  # noqa: E402
+from ingest_bench import _create_postgres_database, _drop_postgres_database  # noqa: E402
+
+from edgar_ingest.bulk import load_archive_rows  # noqa: E402
+from edgar_ingest.records import DatasetArchiveRef, RawDocument, RunCounts  # noqa: E402
+from edgar_ingest.store import Store, create_engine_for, upgrade  # noqa: E402
+from tests.dataset_builder import write_dataset_archive  # noqa: E402
+
+
+def child(database: str, archive: Path, postgres_url: str | None) -> dict[str, float]:
+    """Load the archive twice into a fresh database; returns rates and peak RSS."""
+    admin_url = None
+    result: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="edgar-bench-db-") as tmp:
+        if database == "sqlite":
+            url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        else:
+            assert postgres_url is not None
+            admin_url, url = _create_postgres_database(postgres_url)
+        try:
+            engine = create_engine_for(url)
+            upgrade(engine)
+            store = Store(engine)
+            content = archive.read_bytes()
+            ref = DatasetArchiveRef(
+                url=f"https://bench.invalid/{archive.name}", name=archive.name, year=2024, quarter=1
+            )
+            raw = RawDocument.of(content, ref.url, datetime.now(UTC))
+            del content
+            for label in ("load", "reload"):
+                counts = RunCounts()
+                start = time.perf_counter()
+                load = store.begin_dataset_load(
+                    ref, raw, date(2024, 1, 1), date(2024, 4, 1), size_bytes=len(raw.content)
+                )
+                read = load_archive_rows(store, load, archive, counts)
+                store.finish_dataset_load(load.id, filing_count=read, counts={"inserted": counts.inserted})
+                elapsed = time.perf_counter() - start
+                if counts.failed:
+                    raise SystemExit(f"{label}: {counts.failed} failed, e.g. {counts.failures[:3]}")
+                result["count"] = read
+                result[f"{label}_per_s"] = read / elapsed
+                result[f"{label}_s"] = elapsed
+                result[f"{label}_inserted"] = counts.inserted
+                result[f"{label}_unchanged"] = counts.unchanged
+            engine.dispose()
+        finally:
+            if admin_url is not None:
+                _drop_postgres_database(admin_url, url)
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--count", type=int, default=60_000, help="filings in the archive (default 60000)")
+    parser.add_argument("--postgres-url", default=os.environ.get("EDGAR_INGEST_TEST_POSTGRES_URL"))
+    parser.add_argument("--child", choices=("sqlite", "postgresql"), help=argparse.SUPPRESS)
+    parser.add_argument("--archive", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child, args.archive, args.postgres_url)))
+        return
+    databases = ["sqlite"] + (["postgresql"] if args.postgres_url else [])
+    with tempfile.TemporaryDirectory(prefix="edgar-bench-") as tmp:
+        archive = Path(tmp) / "2024q1_d.zip"
+        start = time.perf_counter()
+        write_dataset_archive(archive, synthetic_filings(args.count), folder="2024Q1_d")
+        print(
+            f"{args.count} filings in {archive.name} ({archive.stat().st_size / 1e6:.1f} MB zipped, "
+            f"built in {time.perf_counter() - start:.1f} s)"
+        )
+        print(f"{'database':<11}{'filings':>8}{'load/s':>9}{'load s':>8}{'reload/s':>10}{'peak RSS MB':>13}")
+        for database in databases:
+            cmd = [sys.executable, __file__, "--child", database, "--archive", str(archive)]
+            if database == "postgresql":
+                cmd += ["--postgres-url", args.postgres_url]
+            out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+            r = json.loads(out.strip().splitlines()[-1])
+            print(
+                f"{database:<11}{int(r['count']):>8}{r['load_per_s']:>9.0f}{r['load_s']:>8.1f}"
+                f"{r['reload_per_s']:>10.0f}{r['peak_rss_mb']:>13.0f}"
+            )
+
+
+if __name__ == "__main__":
+    main()
