@@ -146,7 +146,7 @@ _TABLE_IDS = {name: index for index, name in enumerate(_CHILD_TABLES)}
 # Record text per partition: in memory ~2.5x that (~40 MB) while the partition is joined (a
 # record is split and cleaned only when its filing is built). Smaller archives join in memory.
 _PARTITION_BYTES = 16 * 1024 * 1024
-_MAX_PARTITIONS = 256  # open temporary files at once; a real quarter needs ~20
+_MAX_PARTITIONS = 256  # temporary files open at once; a 60,000-filing quarter needs ~10
 _SPOOL_FLUSH_ROWS = 32_768  # records buffered across all partitions before they go to disk (~6 MB)
 _READ_BUFFER = 256 * 1024
 _BLOCK_CHARS = 1 << 20  # characters decoded and split into lines at a time
