@@ -592,12 +592,13 @@ def test_rows_come_in_sequence_key_order_by_number_not_by_text(tmp_path: Path) -
     assert read.document.related_persons == (jane, john, third)
 
 
-def test_an_accession_number_written_without_dashes_joins_its_filing(tmp_path: Path) -> None:
+def test_an_accession_number_written_otherwise_joins_its_filing(tmp_path: Path) -> None:
     filings = sample_filings(2)
     rows = rows_of(filings)
     for table in ("ISSUERS", "RELATEDPERSONS"):
         for row in rows[1][table]:
             row["ACCESSIONNUMBER"] = "000999000124000002"
+    rows[1]["OFFERING"][0]["ACCESSIONNUMBER"] = " 0009990001-24-000002 "
     repeat = rows_of(filings[1:])[0]["FORMDSUBMISSION"]
     repeat[0]["ACCESSIONNUMBER"] = "000999000124000002"
     rows.append({"FORMDSUBMISSION": repeat})  # the same filing again, in the other spelling
