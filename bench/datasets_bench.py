@@ -3,8 +3,9 @@
     python bench/datasets_bench.py [--count 60000] [--postgres-url URL]
 
 Builds one archive in the SEC's 2026 column layout (``tests/dataset_builder.py``, filings varied
-from the project's fixtures by ``datasets_parse_bench.synthetic_filings``: 1-3 issuers, 2-20
-related persons, 0-4 recipients, ~1M rows for 60,000 filings), then, for each database, loads it
+from the project's fixtures by ``datasets_parse_bench.synthetic_filings``: 1-3 issuers, related
+persons and recipients drawn from the counts of real filings, ~9 rows a filing across the six
+tables), then, for each database, loads it
 in a fresh child process and a fresh database exactly as ``backfill --source datasets`` does after
 the download (the archive kept as a raw document, every row read by ``datasets`` and stored a
 batch at a time by ``bulk.load_archive_rows``), then loads it again (every filing unchanged, as a
