@@ -138,7 +138,7 @@ def _load_archive(
         return
     try:
         if ctx.store.dataset_load_covered(download.sha256, lo, hi):
-            ctx.report("archive", archive=ref.name, skipped="already loaded (same bytes, same range)")
+            ctx.report("archive", file=ref.name, skipped="already loaded (same bytes, same range)")
             return
         try:
             count = datasets.count_dataset_filings(download.path)
@@ -157,7 +157,7 @@ def _load_archive(
         before = _snapshot(ctx.counts)
         read = load_archive_rows(ctx.store, load, download.path, ctx.counts, on_document=ctx.progress.advance)
         ctx.store.finish_dataset_load(load.id, filing_count=read, counts=_delta(before, ctx.counts))
-        ctx.report("archive", archive=ref.name, filings=read)
+        ctx.report("archive", file=ref.name, filings=read)
     finally:
         download.path.unlink(missing_ok=True)
 
@@ -189,12 +189,15 @@ def load_archive_rows(
     for item in rows:
         if isinstance(item, FormDFiling):
             read += 1
+            counts.discovered += 1
+            counts.fetched += 1  # read from the downloaded archive
             batch.append((raw, item))
             if len(batch) >= BATCH_SIZE:
                 store_records(store, batch, counts, DATASET_PARSER_VERSION, on_document)
                 batch = []
         elif isinstance(item, datasets.DatasetRowFailure):
             read += 1
+            counts.discovered += 1
             reason = f"{item.archive} {item.table} line {item.line}: {item.reason}"
             store.record_failure(load.url, reason, stage="dataset", accession_number=item.accession_number)
             counts.add_failure(item.accession_number or f"{item.archive}:{item.table}:{item.line}", reason)
@@ -202,15 +205,13 @@ def load_archive_rows(
                 on_document()
     if batch:
         store_records(store, batch, counts, DATASET_PARSER_VERSION, on_document)
-    counts.discovered += read
-    counts.fetched += read
     return read
 
 
 def _record_archive_failure(ctx: PipelineContext, ref: DatasetArchiveRef, reason: str) -> None:
     ctx.store.record_failure(ref.url, reason, stage="fetch")
     ctx.counts.add_failure(ref.name, reason)
-    ctx.report("archive", archive=ref.name, failed=reason)
+    ctx.report("archive", file=ref.name, failed=reason)
 
 
 _LOAD_COUNTS = ("inserted", "updated", "unchanged", "failed")
