@@ -20,8 +20,10 @@ from edgar_ingest.commands.options import (
     EXIT_FAILED,
     EXIT_OK,
     add_database_option,
+    add_log_format_option,
     add_migrate_option,
     add_network_options,
+    require_existing_database,
 )
 from edgar_ingest.errors import ConfigError, FetchError, ParseError
 from edgar_ingest.fetch import fetch_filing
@@ -67,11 +69,8 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workers", type=int, default=8, help="requests in flight at once (paced by --max-rps; default 8)"
     )
-    parser.add_argument(
-        "--log-format",
-        choices=("text", "json"),
-        default="text",
-        help="progress lines on stderr as text (a bar on a TTY) or one JSON object per line",
+    add_log_format_option(
+        parser, "progress lines on stderr as text (a bar on a TTY) or one JSON object per line"
     )
 
 
@@ -293,6 +292,7 @@ def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    require_existing_database(settings)
     store = Store.from_url(settings.database_url, migrate=not args.no_migrate)
     try:
         status = store.status(runs=5)
@@ -368,6 +368,7 @@ def _failure_dict(f: FailureInfo) -> dict[str, object]:
 
 
 def cmd_failures(args: argparse.Namespace, settings: Settings) -> int:
+    require_existing_database(settings)
     store = Store.from_url(settings.database_url, migrate=not args.no_migrate)
     try:
         failures = store.list_failures()

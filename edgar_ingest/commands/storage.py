@@ -16,7 +16,12 @@ from typing import Any, TextIO
 import sqlalchemy as sa
 
 from edgar_ingest.bulk import reparse_dataset_archives
-from edgar_ingest.commands.options import EXIT_OK, add_database_option, add_migrate_option
+from edgar_ingest.commands.options import (
+    EXIT_OK,
+    add_database_option,
+    add_migrate_option,
+    require_existing_database,
+)
 from edgar_ingest.errors import EdgarIngestError
 from edgar_ingest.offline import ingest_paths, reparse_stored
 from edgar_ingest.records import RunCounts
@@ -185,6 +190,7 @@ TABLE_COLUMNS = (
 
 
 def _history(args: argparse.Namespace, settings: Settings) -> int:
+    require_existing_database(settings)
     with _open_store(settings, migrate=False) as store:
         rows = store.offering_versions(
             cik=args.cik, file_number=args.file_number, accession_number=args.accession
