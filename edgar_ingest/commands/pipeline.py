@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from types import FrameType
 from typing import TextIO
-from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
 from edgar_ingest.bulk import SOURCES, run_dataset_backfill
@@ -25,15 +24,14 @@ from edgar_ingest.commands.options import (
     add_network_options,
     require_existing_database,
 )
-from edgar_ingest.errors import ConfigError, FetchError, ParseError
-from edgar_ingest.fetch import fetch_filing
+from edgar_ingest.commands.retry import retry_failures
+from edgar_ingest.errors import ConfigError
 from edgar_ingest.http import EdgarClient
-from edgar_ingest.parse import PARSER_VERSION, parse_document
 from edgar_ingest.pipeline import PipelineContext, RunAborted, plan_sync, run_backfill, run_sync
 from edgar_ingest.progress import Progress
-from edgar_ingest.records import FilingRef, RunCounts
+from edgar_ingest.records import RunCounts
 from edgar_ingest.settings import Settings
-from edgar_ingest.store import RUN_COUNT_FIELDS, FailureInfo, Lock, OutcomeStatus, Store
+from edgar_ingest.store import RUN_COUNT_FIELDS, FailureInfo, Lock, Store
 
 EASTERN = ZoneInfo("America/New_York")
 # One lock for every run that talks to EDGAR: the SEC's limit is per user across processes, so
@@ -127,7 +125,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     failures.add_argument(
         "--retry",
         action="store_true",
-        help="re-parse failed documents whose bytes are stored (no network) and fetch the others again",
+        help="re-parse failed documents whose bytes are stored (no network), fetch again the filings "
+        "that never arrived from EDGAR, and say why any other failure is left as it is",
     )
     failures.add_argument("--format", choices=("text", "json"), default="text", help="output format")
     failures.set_defaults(handler=cmd_failures)
@@ -384,47 +383,6 @@ def cmd_failures(args: argparse.Namespace, settings: Settings) -> int:
                         f"    {f.source} (attempts {f.attempt_count}, last {f.last_seen_at:%Y-%m-%d %H:%M})"
                     )
             return EXIT_OK
-        return _retry_failures(store, settings, failures)
+        return retry_failures(store, settings, failures)
     finally:
         store.close()
-
-
-def _retry_failures(store: Store, settings: Settings, failures: list[FailureInfo]) -> int:
-    """Re-parse what is stored; fetch again (through the polite client) what never arrived."""
-    resolved = still_failing = 0
-    needs_network = [f for f in failures if not f.has_raw_document]
-    client = EdgarClient(settings) if needs_network else None
-    try:
-        for f in failures:
-            try:
-                raw = store.raw_document_of_failure(f.id)
-                if raw is None:
-                    assert client is not None
-                    ref = FilingRef(
-                        accession_number=f.accession_number or "",
-                        cik="",
-                        form_type="D",
-                        filing_date=date.min,
-                        path=urlparse(f.source).path,
-                    )
-                    raw = fetch_filing(client, ref)
-                    if raw is None:
-                        raise FetchError("EDGAR still has no such file")
-                filing = parse_document(raw.content)
-                outcome = store.save(raw, filing, PARSER_VERSION)
-                if outcome.status is OutcomeStatus.FAILED:
-                    raise ParseError(outcome.reason or "could not be stored")
-            except (ParseError, FetchError) as exc:
-                still_failing += 1
-                stage = "fetch" if isinstance(exc, FetchError) else "parse"
-                store.record_failure(f.source, str(exc), stage=stage, accession_number=f.accession_number)
-                print(f"still failing: {f.accession_number or f.source}: {exc}")
-                continue
-            store.resolve_failure(f.id)
-            resolved += 1
-            print(f"resolved: {f.accession_number or f.source} ({outcome.status})")
-    finally:
-        if client is not None:
-            client.close()
-    print(f"failures retried: {resolved} resolved, {still_failing} still failing")
-    return EXIT_OK
