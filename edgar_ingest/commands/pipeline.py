@@ -215,9 +215,9 @@ def run_job(
                 progress.finish()
                 _take_client_stats(ctx.counts, client)
                 store.finish_run(run_id, ctx.counts, status=status, message=message)
-                _print_report(
-                    command, ctx.counts, status, message, args.log_format, report_stream or sys.stdout
-                )
+                # A run that did not complete reports on stderr, with the other diagnostics.
+                out = report_stream or (sys.stdout if status == "completed" else sys.stderr)
+                _print_report(command, ctx.counts, status, message, args.log_format, out)
             return code
     finally:
         store.close()
@@ -255,12 +255,16 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigError(f"--since {since} is after --until {until}.")
 
     def body(ctx: PipelineContext) -> str | None:
-        plan = plan_sync(ctx.store.get_checkpoint(), since, until, today)
+        before = ctx.store.get_checkpoint()
+        plan = plan_sync(before, since, until, today)
         if plan.start > plan.until:
             return f"nothing to do: the checkpoint is {plan.start - timedelta(days=1)}"
         ctx.progress.event("sync", start=plan.start.isoformat(), until=plan.until.isoformat())
         run_sync(ctx, plan, ctx.store.set_checkpoint)
-        return f"checkpoint {ctx.store.get_checkpoint()}"
+        after = ctx.store.get_checkpoint()
+        if after is None:
+            return "no checkpoint yet: no daily index of these days exists yet; the next run tries again"
+        return f"checkpoint {after}" + (" (unchanged)" if after == before else "")
 
     return run_job(args, settings, "sync", since, until, body)
 
