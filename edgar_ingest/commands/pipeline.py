@@ -112,13 +112,28 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _add_run_options(backfill)
     backfill.set_defaults(handler=cmd_backfill)
 
-    status = sub.add_parser("status", help="checkpoint, counts, last runs and unresolved failures")
+    status = sub.add_parser(
+        "status",
+        help="checkpoint, counts, last runs and unresolved failures",
+        description="Show the sync checkpoint (the last business day fully processed), how many filings, "
+        "offerings and raw documents are stored, the data-set archives loaded, the last 5 runs with "
+        "their counts, and the 10 most recent unresolved failures. Reads only: with no database at "
+        "the URL it says so (exit 1) rather than create one.",
+    )
     add_database_option(status)
     add_migrate_option(status)
     status.add_argument("--format", choices=("text", "json"), default="text", help="output format")
     status.set_defaults(handler=cmd_status)
 
-    failures = sub.add_parser("failures", help="list documents that failed, or --retry them")
+    failures = sub.add_parser(
+        "failures",
+        help="list documents that failed, or --retry them",
+        description="List the unresolved failures: each document that could not be fetched, read, "
+        "parsed or stored, with its stage, reason, source and attempts. --retry parses again the ones "
+        "whose bytes are stored (offline, no User-Agent needed), fetches again the filings that never "
+        "arrived from EDGAR, and says why any other (a data-set row, an unreadable local file) is "
+        "left as it is; a failure that fails again stays one failure.",
+    )
     add_database_option(failures)
     add_migrate_option(failures)
     add_network_options(failures)

@@ -34,7 +34,11 @@ MAX_LISTED_SKIPPED = 5
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    db = sub.add_parser("db", help="manage the database schema", description="Manage the database schema.")
+    db = sub.add_parser(
+        "db",
+        help="manage the database schema",
+        description="Manage the database schema: `db upgrade` applies the pending migrations.",
+    )
     db_sub = db.add_subparsers(dest="db_command", metavar="DB_COMMAND")
     db_sub.required = True
     up = db_sub.add_parser(
