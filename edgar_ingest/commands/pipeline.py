@@ -117,8 +117,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="checkpoint, counts, last runs and unresolved failures",
         description="Show the sync checkpoint (the last business day fully processed), how many filings, "
         "offerings and raw documents are stored, the data-set archives loaded, the last 5 runs with "
-        "their counts, and the 10 most recent unresolved failures. Reads only: with no database at "
-        "the URL it says so (exit 1) rather than create one.",
+        "their counts, and the 10 most recent unresolved failures. It creates no database: where "
+        "there is none at the URL it says so (exit 1).",
     )
     add_database_option(status)
     add_migrate_option(status)
