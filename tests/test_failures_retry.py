@@ -101,14 +101,16 @@ def test_failures_with_nothing_to_retry_say_why_and_stay_as_they_are(
     assert cli(tmp_path, server, "db", "upgrade").returncode == 0
     store = Store.from_url(f"sqlite:///{tmp_path / 'e.db'}")
     try:
-        # As bulk.py records them: a data-set row, an archive that could not be downloaded.
+        # As bulk.py records them: a data-set row, an archive that could not be downloaded or read;
+        # and as it did before, an archive that could not be downloaded.
         store.record_failure(
             ARCHIVE_URL,
             "2024q1_d.zip OFFERING line 7: bad amount",
             stage="dataset",
             accession_number="0001-24-1",
         )
-        store.record_failure(ARCHIVE_URL.replace("q1", "q2"), "GET: 503 after 6 attempts", stage="fetch")
+        store.record_failure(ARCHIVE_URL.replace("q1", "q2"), "GET: 503 after 6 attempts", stage="dataset")
+        store.record_failure(ARCHIVE_URL.replace("q1", "q3"), "GET: 503 after 6 attempts", stage="fetch")
         # As offline.py records a local file it could not read.
         unreadable = (tmp_path / "locked.xml").resolve().as_uri()
         store.record_failure(unreadable, "could not be read: Permission denied", stage="read")
@@ -121,8 +123,9 @@ def test_failures_with_nothing_to_retry_say_why_and_stay_as_they_are(
     assert retried.returncode == 0, retried.stderr
     assert f"not retried: 0001-24-1: {DATASET_ROW}" in retried.stdout
     assert f"not retried: {ARCHIVE_URL.replace('q1', 'q2')}: {DATASET_ARCHIVE}" in retried.stdout
+    assert f"not retried: {ARCHIVE_URL.replace('q1', 'q3')}: {DATASET_ARCHIVE}" in retried.stdout
     assert f"not retried: {unreadable}: {UNREAD_LOCAL_FILE}" in retried.stdout
-    assert retried.stdout.splitlines()[-1] == "failures retried: 0 resolved, 0 still failing, 3 not retried"
+    assert retried.stdout.splitlines()[-1] == "failures retried: 0 resolved, 0 still failing, 4 not retried"
     assert server.count() == 0
     assert unresolved(tmp_path, server) == before
 

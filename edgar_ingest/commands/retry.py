@@ -5,7 +5,7 @@
 - A filing that never arrived from EDGAR is fetched again through the polite client.
 - What neither can fix is left as it is, with one sentence saying why and what would: a data-set
   row (its archive is read again by ``backfill --source datasets`` when the SEC re-publishes it),
-  a data-set archive that could not be downloaded, a local file that could not be read.
+  a data-set archive that could not be downloaded or read, a local file that could not be read.
 
 A retry that fails again updates the same failure row (same accession number, or the same
 bytes' sha256), so the count of unresolved failures never grows from a retry.
@@ -35,8 +35,8 @@ DATASET_ROW = (
     "--sample` fetch the filing's own document"
 )
 DATASET_ARCHIVE = (
-    "a data-set archive is not retried here: `backfill --source datasets` (or `auto`) over its "
-    "quarter downloads it again"
+    "a data-set archive (or a row of it without an accession number) is not retried here: a "
+    "`backfill --source datasets` (or `auto`) over its quarter downloads and reads the archive again"
 )
 UNREAD_LOCAL_FILE = (
     "a local file that could not be read is not retried here (none of its bytes are stored): run "
@@ -64,12 +64,11 @@ class RetryPlan:
 def plan_retry(failure: FailureInfo) -> RetryPlan:
     """How ``failure`` can be retried, judged from its stage, source and stored bytes alone."""
     source = urlparse(failure.source)
-    if failure.stage == "dataset":
-        return RetryPlan(failure, Remedy.NONE, DATASET_ROW)
-    # A data-set archive's failures name the archive (a .zip), never a filing: its download
-    # failed (stage fetch), or a row read from it could not be stored (its bytes are the archive).
-    if source.path.lower().endswith(".zip"):
-        return RetryPlan(failure, Remedy.NONE, DATASET_ARCHIVE if failure.stage == "fetch" else DATASET_ROW)
+    # A data-set failure names its archive (a .zip), never a filing: a row that could not be read
+    # (stage dataset) or stored (stage store: its bytes are the whole archive) carries the
+    # filing's accession number; the archive itself (not downloaded, unreadable) carries none.
+    if failure.stage == "dataset" or source.path.lower().endswith(".zip"):
+        return RetryPlan(failure, Remedy.NONE, DATASET_ROW if failure.accession_number else DATASET_ARCHIVE)
     if failure.has_raw_document:
         return RetryPlan(failure, Remedy.REPARSE)
     if source.scheme == "file":
