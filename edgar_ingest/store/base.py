@@ -1,5 +1,5 @@
 """What every part of the ``Store`` shares: the table handles, chunking of IN lists, and
-``StoreBase`` (the engine, the write-transaction engine and the clock).
+``StoreBase`` (the engine, the write-transaction engine, the clock and the bulk ``RowWriter``).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from edgar_ingest.models import (
     SourceDisagreementRow,
 )
 from edgar_ingest.store.engine import _SQLITE_BEGIN_OPTION, _is_configured
+from edgar_ingest.store.inserts import RowWriter
 
 # Parameters per IN (...) list: well under SQLite's and PostgreSQL's limits.
 _IN_CHUNK: Final = 500
@@ -61,19 +62,6 @@ _locks: Final = _table(LockRow)
 _dataset_archives: Final = _table(DatasetArchiveRow)
 _disagreements: Final = _table(SourceDisagreementRow)
 
-# Children of a filing, parents before children (insert order; delete in reverse).
-_CHILD_TABLES: Final = (
-    _filers,
-    _issuers,
-    _previous_names,
-    _persons,
-    _relationships,
-    _recipients,
-    _recipient_states,
-    _exemptions,
-    _signatures,
-)
-
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
@@ -85,7 +73,8 @@ def _chunks(values: Sequence[Any], size: int = _IN_CHUNK) -> Iterator[Sequence[A
 
 
 class StoreBase:
-    """The engine, the SQLite write-transaction engine and the clock every part of the store uses."""
+    """What every part of the store uses: the engine, the SQLite write-transaction engine, the clock
+    and the ``RowWriter`` of bulk inserts for the engine's dialect."""
 
     def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = _utc_now) -> None:
         if not _is_configured(engine):
@@ -94,6 +83,7 @@ class StoreBase:
         self._clock = clock
         # Write transactions on SQLite take the write lock at BEGIN (no read-then-upgrade deadlock).
         self._writer = engine.execution_options(**{_SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+        self._rows = RowWriter(engine.dialect)
 
     @property
     def dialect(self) -> str:

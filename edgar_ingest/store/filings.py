@@ -15,20 +15,35 @@ stands alone under ``accession:<accession number>`` or, for a bare XML, ``sha256
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from edgar_ingest.records import SOURCE_FILING, FormDFiling, RawDocument
-from edgar_ingest.store.base import _CHILD_TABLES, _chunks, _failures, _filings
+from edgar_ingest.store.base import _chunks, _failures, _filings
+from edgar_ingest.store.digest import record_digests
+from edgar_ingest.store.inserts import RowLayout
 from edgar_ingest.store.ledger import Ledger
-from edgar_ingest.store.rows import _child_rows, _filing_columns
+from edgar_ingest.store.rows import CHILD_LAYOUTS, FILING_RECORD_COLUMNS, ChildRows, filing_record_values
+
+# The columns of ``filings`` a write sets (an insert also sets ``id`` and ``created_at``).
+_FILING_COLUMNS: Final = (
+    "filing_key",
+    *FILING_RECORD_COLUMNS,
+    "offering_key",
+    "parser_version",
+    "record_sha256",
+    "document_sha256",
+    "raw_document_id",
+    "updated_at",
+)
+_FILING_INSERT: Final = RowLayout(_filings, ("id", *_FILING_COLUMNS, "created_at"))
+_FILING_UPDATE: Final = RowLayout(_filings, ("id", *_FILING_COLUMNS))  # by id
 
 # --------------------------------------------------------------------------- keys
 
@@ -77,16 +92,13 @@ class _Prepared:
 
 
 def _prepare(raw: RawDocument, filing: FormDFiling, parser_version: str) -> _Prepared:
-    document_digest = hashlib.sha256(repr(filing.document).encode("utf-8")).hexdigest()
-    origin = "" if filing.source == SOURCE_FILING else f"{filing.source}|"
+    digest, document_digest = record_digests(filing)
     return _Prepared(
         raw=raw,
         filing=filing,
         parser_version=parser_version,
         filing_key=filing_key_for(filing, raw.sha256),
-        # A data-set record differs from the filing's own even where every value agrees (filing
-        # records keep the digest they always had).
-        digest=hashlib.sha256(f"{origin}{filing.header!r}|{document_digest}".encode()).hexdigest(),
+        digest=digest,
         document_digest=document_digest,
     )
 
@@ -227,50 +239,45 @@ class FilingWrites(Ledger):
         if written:
             raw_ids = self._store_raw_documents(conn, [p.raw for p in written], now)
             offering_keys = self._offering_keys(conn, written)
-            rows: dict[str, dict[str, Any]] = {}
-            for p in written:
-                rows[p.filing_key] = {
-                    **_filing_columns(p.filing),
-                    "offering_key": offering_keys[p.filing_key],
-                    "parser_version": p.parser_version,
-                    "record_sha256": p.digest,
-                    "document_sha256": p.document_digest,
-                    "raw_document_id": raw_ids[p.raw.sha256],
-                    "updated_at": now,
-                }
+            # The values of FILING_COLUMNS.
+            rows = {
+                p.filing_key: (
+                    p.filing_key,
+                    *filing_record_values(p.filing),
+                    offering_keys[p.filing_key],
+                    p.parser_version,
+                    p.digest,
+                    p.document_digest,
+                    raw_ids[p.raw.sha256],
+                    now,
+                )
+                for p in written
+            }
             filing_ids: dict[str, int] = {}
             if inserts:
-                insert_rows = [
-                    {**rows[p.filing_key], "filing_key": p.filing_key, "created_at": now} for p in inserts
-                ]
-                # executemany, then read the ids back: on PostgreSQL a multi-row INSERT ... RETURNING
-                # is one huge statement that psycopg re-parses every time (it caches short ones).
-                conn.execute(sa.insert(_filings), insert_rows)
-                new_keys = [p.filing_key for p in inserts]
-                for chunk in _chunks(new_keys):
-                    id_rows = conn.execute(
-                        sa.select(_filings.c.id, _filings.c.filing_key).where(
-                            _filings.c.filing_key.in_(chunk)
-                        )
-                    )
-                    filing_ids.update((key, filing_id) for filing_id, key in id_rows)
+                new_ids = self._rows.allocate_ids(conn, _filings, len(inserts))
+                self._rows.insert(
+                    conn,
+                    _FILING_INSERT,
+                    [(i, *rows[p.filing_key], now) for i, p in zip(new_ids, inserts, strict=True)],
+                )
+                filing_ids.update(zip([p.filing_key for p in inserts], new_ids, strict=True))
             if updates:
                 update_ids = [old.id for _, old in updates]
-                for table in reversed(_CHILD_TABLES):
+                for layout in reversed(CHILD_LAYOUTS):
+                    table = layout.table
                     for chunk in _chunks(update_ids):
                         conn.execute(sa.delete(table).where(table.c.filing_id.in_(chunk)))
-                conn.execute(
-                    sa.update(_filings).where(_filings.c.id == sa.bindparam("_filing_id")),
-                    [
-                        {**rows[p.filing_key], "filing_key": p.filing_key, "_filing_id": old.id}
-                        for p, old in updates
-                    ],
-                )
+                self._rows.update(conn, _FILING_UPDATE, [(old.id, *rows[p.filing_key]) for p, old in updates])
                 for p, old in updates:
                     filing_ids[p.filing_key] = old.id
                 replaced = {old.raw_document_id for p, old in updates} - set(raw_ids.values())
                 self._delete_unreferenced_raw(conn, sorted(replaced))
-            self._insert_children(conn, [(filing_ids[p.filing_key], p.filing) for p in written])
+            children = ChildRows()
+            for p in written:
+                children.add(filing_ids[p.filing_key], p.filing)
+            for layout, child_rows in children.rows.items():
+                self._rows.insert(conn, layout, child_rows)
         self._resolve_failures_for(conn, batch, now)
         return outcomes
 
@@ -329,16 +336,6 @@ class FilingWrites(Ledger):
         for _ in range(10):  # chains of keyless amendments converge one link per pass
             if conn.execute(stmt).rowcount == 0:
                 break
-
-    def _insert_children(self, conn: Connection, filings: list[tuple[int, FormDFiling]]) -> None:
-        collected: dict[str, list[dict[str, Any]]] = {t.name: [] for t in _CHILD_TABLES}
-        for filing_id, filing in filings:
-            for name, rows in _child_rows(filing).items():
-                collected[name].extend({"filing_id": filing_id, **row} for row in rows)
-        for table in _CHILD_TABLES:
-            rows = collected[table.name]
-            if rows:
-                conn.execute(sa.insert(table), rows)
 
     def _resolve_failures_for(self, conn: Connection, batch: list[_Prepared], now: datetime) -> None:
         """Mark resolved the failures of documents that are now stored."""

@@ -5,13 +5,43 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from edgar_ingest.records import RawDocument
 from edgar_ingest.store.base import StoreBase, _chunks, _dataset_archives, _failures, _filings, _raw
+from edgar_ingest.store.inserts import RowLayout
+
+RAW_DOCUMENTS: Final = RowLayout(
+    _raw,
+    (
+        "id",
+        "sha256",
+        "content_zlib",
+        "content_size_bytes",
+        "compressed_size_bytes",
+        "source_url",
+        "fetched_at",
+        "stored_at",
+    ),
+)
+
+
+def _raw_row(raw_id: int, raw: RawDocument, now: datetime) -> tuple[Any, ...]:
+    """A row of ``RAW_DOCUMENTS``: the bytes compressed at zlib's level 6, as always."""
+    compressed = zlib.compress(raw.content, 6)
+    return (
+        raw_id,
+        raw.sha256,
+        compressed,
+        len(raw.content),
+        len(compressed),
+        raw.source_url,
+        raw.fetched_at,
+        now,
+    )
 
 
 class RawDocuments(StoreBase):
@@ -35,24 +65,11 @@ class RawDocuments(StoreBase):
                     raise LookupError(f"the raw document {r.sha256} is referenced but not stored")
                 new[r.sha256] = r
         if new:
-            conn.execute(sa.insert(_raw), [self._raw_row(r, now) for r in new.values()])
-            for chunk in _chunks(list(new)):
-                for row in conn.execute(sa.select(_raw.c.id, _raw.c.sha256).where(_raw.c.sha256.in_(chunk))):
-                    ids[row.sha256] = row.id
+            new_ids = self._rows.allocate_ids(conn, _raw, len(new))
+            rows = [_raw_row(raw_id, r, now) for raw_id, r in zip(new_ids, new.values(), strict=True)]
+            self._rows.insert(conn, RAW_DOCUMENTS, rows)
+            ids.update(zip(new, new_ids, strict=True))
         return ids
-
-    @staticmethod
-    def _raw_row(raw: RawDocument, now: datetime) -> dict[str, Any]:
-        compressed = zlib.compress(raw.content, 6)
-        return {
-            "sha256": raw.sha256,
-            "content_zlib": compressed,
-            "content_size_bytes": len(raw.content),
-            "compressed_size_bytes": len(compressed),
-            "source_url": raw.source_url,
-            "fetched_at": raw.fetched_at,
-            "stored_at": now,
-        }
 
     def _delete_unreferenced_raw(self, conn: Connection, raw_ids: list[int]) -> None:
         for chunk in _chunks(raw_ids):
