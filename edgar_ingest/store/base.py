@@ -4,9 +4,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Final
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -33,9 +33,7 @@ from edgar_ingest.models import (
 )
 from edgar_ingest.store.engine import _SQLITE_BEGIN_OPTION, _is_configured
 from edgar_ingest.store.inserts import RowWriter
-
-# Parameters per IN (...) list: well under SQLite's and PostgreSQL's limits.
-_IN_CHUNK: Final = 500
+from edgar_ingest.store.inserts import _chunks as _chunks
 
 
 def _table(model: type[Base]) -> sa.Table:
@@ -65,11 +63,6 @@ _disagreements: Final = _table(SourceDisagreementRow)
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def _chunks(values: Sequence[Any], size: int = _IN_CHUNK) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 class StoreBase:

@@ -44,6 +44,23 @@ _FILING_COLUMNS: Final = (
 )
 _FILING_INSERT: Final = RowLayout(_filings, ("id", *_FILING_COLUMNS, "created_at"))
 _FILING_UPDATE: Final = RowLayout(_filings, ("id", *_FILING_COLUMNS))  # by id
+# What a write needs to know of the filings stored already.
+_STORED_FILINGS: Final = (
+    "SELECT id, filing_key, accession_number, document_sha256, record_sha256, parser_version, "
+    "raw_document_id, source FROM filings WHERE {in}"
+)
+# A keyless filing takes its previous filing's offering key (the followers of some filings).
+_REKEY_FOLLOWERS: Final = (
+    "UPDATE filings SET offering_key = ("
+    "SELECT previous.offering_key FROM filings AS previous "
+    "WHERE previous.accession_number = filings.previous_accession_number) "
+    "WHERE filings.file_number IS NULL AND filings.{in} AND EXISTS ("
+    "SELECT 1 FROM filings AS previous WHERE previous.accession_number = filings.previous_accession_number "
+    "AND previous.offering_key != filings.offering_key) "
+    "RETURNING filings.accession_number"
+)
+# Ordered so that of several filings sharing a document the first stored is met first.
+_STORED_BY_DOCUMENT: Final = _STORED_FILINGS + " ORDER BY id"
 
 # --------------------------------------------------------------------------- keys
 
@@ -153,8 +170,12 @@ class FilingWrites(Ledger):
                     results = [self._write_isolated(conn, p) for p in batch]
                 for i, outcome in zip(round_indexes, results, strict=True):
                     outcomes[i] = outcome
-            if any(o is not None and o.status != OutcomeStatus.UNCHANGED for o in outcomes):
-                self._rekey_orphan_amendments(conn)
+            written = (
+                p.filing.accession_number
+                for p, o in zip(prepared, outcomes, strict=True)
+                if o is not None and o.status in (OutcomeStatus.INSERTED, OutcomeStatus.UPDATED)
+            )
+            self._rekey_orphan_amendments(conn, [a for a in written if a])
         return [o for o in outcomes if o is not None]
 
     def _write_isolated(self, conn: Connection, item: _Prepared) -> Outcome:
@@ -183,26 +204,15 @@ class FilingWrites(Ledger):
         from a bare XML takes that row over (its key becomes the accession number).
         """
         now = self._now()
-        columns = (
-            _filings.c.id,
-            _filings.c.filing_key,
-            _filings.c.accession_number,
-            _filings.c.document_sha256,
-            _filings.c.record_sha256,
-            _filings.c.parser_version,
-            _filings.c.raw_document_id,
-            _filings.c.source,
-        )
         existing: dict[str, Any] = {}
-        for chunk in _chunks([p.filing_key for p in batch]):
-            for row in conn.execute(sa.select(*columns).where(_filings.c.filing_key.in_(chunk))):
-                existing[row.filing_key] = row
+        keys = [p.filing_key for p in batch]
+        for row in self._rows.execute_in(conn, _STORED_FILINGS, "filing_key", keys):
+            existing[row.filing_key] = row
         by_document: dict[str, Any] = {}
         unmatched = sorted({p.document_digest for p in batch if p.filing_key not in existing})
-        for chunk in _chunks(unmatched):
-            for row in conn.execute(sa.select(*columns).where(_filings.c.document_sha256.in_(chunk))):
-                if row.document_sha256 not in by_document or row.accession_number is None:
-                    by_document[row.document_sha256] = row
+        for row in self._rows.execute_in(conn, _STORED_BY_DOCUMENT, "document_sha256", unmatched):
+            if row.document_sha256 not in by_document or row.accession_number is None:
+                by_document[row.document_sha256] = row
         outcomes: list[Outcome] = []
         inserts: list[_Prepared] = []
         updates: list[tuple[_Prepared, Any]] = []
@@ -265,9 +275,8 @@ class FilingWrites(Ledger):
             if updates:
                 update_ids = [old.id for _, old in updates]
                 for layout in reversed(CHILD_LAYOUTS):
-                    table = layout.table
-                    for chunk in _chunks(update_ids):
-                        conn.execute(sa.delete(table).where(table.c.filing_id.in_(chunk)))
+                    delete = f"DELETE FROM {layout.table.name} WHERE {{in}}"
+                    self._rows.execute_in(conn, delete, "filing_id", update_ids)
                 self._rows.update(conn, _FILING_UPDATE, [(old.id, *rows[p.filing_key]) for p, old in updates])
                 for p, old in updates:
                     filing_ids[p.filing_key] = old.id
@@ -291,13 +300,9 @@ class FilingWrites(Ledger):
             }
         )
         known: dict[str, str] = {}
-        for chunk in _chunks(wanted):
-            for row in conn.execute(
-                sa.select(_filings.c.accession_number, _filings.c.offering_key).where(
-                    _filings.c.accession_number.in_(chunk)
-                )
-            ):
-                known[row.accession_number] = row.offering_key
+        select = "SELECT accession_number, offering_key FROM filings WHERE {in}"
+        for row in self._rows.execute_in(conn, select, "accession_number", wanted):
+            known[row.accession_number] = row.offering_key
         keys: dict[str, str] = {}
         for p in batch:
             filing = p.filing
@@ -313,28 +318,20 @@ class FilingWrites(Ledger):
                 known[filing.accession_number] = key
         return keys
 
-    def _rekey_orphan_amendments(self, conn: Connection) -> None:
-        """Filings without file number join their previous filing's offering once it is stored."""
-        previous = _filings.alias("previous")
-        previous_key = (
-            sa.select(previous.c.offering_key)
-            .where(previous.c.accession_number == _filings.c.previous_accession_number)
-            .scalar_subquery()
-        )
-        stmt = (
-            sa.update(_filings)
-            .where(
-                _filings.c.file_number.is_(None),
-                _filings.c.previous_accession_number.is_not(None),
-                sa.exists().where(
-                    previous.c.accession_number == _filings.c.previous_accession_number,
-                    previous.c.offering_key != _filings.c.offering_key,
-                ),
-            )
-            .values(offering_key=previous_key)
-        )
+    def _rekey_orphan_amendments(self, conn: Connection, written: Iterable[str]) -> None:
+        """Filings without file number join their previous filing's offering once it is stored.
+
+        ``written`` are the accession numbers of the filings this save inserted or updated. The
+        filings stored before were all keyed after their previous filing (every save re-keys),
+        so only the followers of a written filing can have fallen behind, then the followers of
+        those re-keyed, one link per pass: the statement touches those, not every keyless filing
+        of the database.
+        """
+        changed = sorted(set(written))
         for _ in range(10):  # chains of keyless amendments converge one link per pass
-            if conn.execute(stmt).rowcount == 0:
+            returned = self._rows.execute_in(conn, _REKEY_FOLLOWERS, "previous_accession_number", changed)
+            changed = sorted({row.accession_number for row in returned if row.accession_number})
+            if not changed:
                 break
 
     def _resolve_failures_for(self, conn: Connection, batch: list[_Prepared], now: datetime) -> None:

@@ -20,15 +20,23 @@ lock every write transaction takes at BEGIN).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 
 Row = tuple[Any, ...]
 _Processor = Callable[[Any], Any]
+
+# Parameters per IN (...) list: well under SQLite's and PostgreSQL's limits.
+_IN_CHUNK: Final = 500
+
+
+def _chunks(values: Sequence[Any], size: int = _IN_CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +60,7 @@ class RowWriter:
         self._is_postgresql = dialect.name == "postgresql"
         self._placeholder = "?" if dialect.paramstyle == "qmark" else "%s"
         self._processors: dict[RowLayout, list[tuple[int, _Processor]]] = {}
+        self._sequences: dict[str, str] = {}  # the sequence of each table's id (PostgreSQL)
 
     def _quote(self, name: str) -> str:
         return self._dialect.identifier_preparer.quote(name)
@@ -103,14 +112,44 @@ class RowWriter:
         # The key goes last, where its placeholder is.
         conn.exec_driver_sql(sql, [(*row[1:], row[0]) for row in self.bind(layout, rows)])
 
+    def execute_in(self, conn: Connection, sql: str, column: str, values: Sequence[Any]) -> list[sa.Row[Any]]:
+        """Run ``sql`` for rows whose ``column`` is one of ``values``; the rows it returns, if any.
+
+        ``sql`` holds ``{in}`` where the condition goes (``SELECT id FROM t WHERE {in}``) and
+        no other parameter. PostgreSQL takes the values as one array (``column = ANY(%s)``): a
+        short statement that psycopg prepares once, where an IN list of 500 parameters would be
+        rendered and parsed again on every call. SQLite takes IN lists of at most 500 values, one
+        statement each (rows sharing a value come from one statement, in the order it gives).
+        Raw DBAPI values come back: only for columns that need no result processing (ids, keys,
+        digests).
+        """
+        if not values:
+            return []
+        if self._is_postgresql:
+            statement = sql.format(**{"in": f"{column} = ANY(%s)"})
+            result = conn.exec_driver_sql(statement, (list(values),))
+            return list(result) if result.returns_rows else []
+        rows: list[sa.Row[Any]] = []
+        for chunk in _chunks(values):
+            statement = sql.format(**{"in": f"{column} IN ({', '.join(['?'] * len(chunk))})"})
+            result = conn.exec_driver_sql(statement, tuple(chunk))
+            if result.returns_rows:
+                rows.extend(result)
+        return rows
+
     def allocate_ids(self, conn: Connection, table: sa.Table, count: int) -> list[int]:
         """``count`` new values of ``table.id``, ascending, as the table's default would assign them."""
         if count == 0:
             return []
         if self._is_postgresql:
+            sequence = self._sequences.get(table.name)
+            if sequence is None:
+                sequence = conn.exec_driver_sql(
+                    "SELECT pg_get_serial_sequence(%s, 'id')", (table.name,)
+                ).scalar_one()
+                self._sequences[table.name] = sequence
             ids = conn.exec_driver_sql(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                (table.name, count),
+                "SELECT nextval(%s::regclass) FROM generate_series(1, %s)", (sequence, count)
             ).scalars()
             return sorted(ids)
         top = conn.exec_driver_sql(f"SELECT max(id) FROM {self._quote(table.name)}").scalar()
