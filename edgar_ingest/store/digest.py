@@ -70,24 +70,26 @@ def _repr_function(cls: type) -> _Repr:
     """A function returning exactly the text of the dataclass ``__repr__`` of ``cls``.
 
     Generated like the dataclass's own (``exec`` of source built from the field names only):
-    fields that may hold records call ``record_repr``, the others ``repr``.
+    fields that may hold records call ``record_repr``, the others are formatted with ``!r``.
     """
     hints = typing.get_type_hints(cls)
     parts = []
     for field in dataclasses.fields(cls):
         if not field.repr:
             continue
-        function = "_record_repr" if _may_hold_record(hints[field.name]) else "_repr"
-        parts.append(f"{field.name}={{{function}(self.{field.name})}}")
+        if _may_hold_record(hints[field.name]):
+            parts.append(f"{field.name}={{_record_repr(self.{field.name})}}")
+        else:
+            parts.append(f"{field.name}={{self.{field.name}!r}}")
     source = (
-        "def _outer(_record_repr, _repr):\n"
+        "def _outer(_record_repr):\n"
         "    def fast_repr(self):\n"
         f"        return f'{cls.__qualname__}({', '.join(parts)})'\n"
         "    return fast_repr\n"
     )
-    scope: dict[str, Callable[[_Repr, _Repr], _Repr]] = {}
+    scope: dict[str, Callable[[_Repr], _Repr]] = {}
     exec(source, {}, scope)  # the source is built from the dataclass's own name and field names
-    fast_repr = scope["_outer"](record_repr, repr)
+    fast_repr = scope["_outer"](record_repr)
     fast_repr.__qualname__ = fast_repr.__name__ = f"_repr_{cls.__name__}"
     return fast_repr
 

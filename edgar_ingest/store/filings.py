@@ -45,9 +45,15 @@ _FILING_COLUMNS: Final = (
 _FILING_INSERT: Final = RowLayout(_filings, ("id", *_FILING_COLUMNS, "created_at"))
 _FILING_UPDATE: Final = RowLayout(_filings, ("id", *_FILING_COLUMNS))  # by id
 # What a write needs to know of the filings stored already.
-_STORED_FILINGS: Final = (
-    "SELECT id, filing_key, accession_number, document_sha256, record_sha256, parser_version, "
-    "raw_document_id, source FROM filings WHERE {in}"
+_STORED: Final = (
+    "id",
+    "filing_key",
+    "accession_number",
+    "document_sha256",
+    "record_sha256",
+    "parser_version",
+    "raw_document_id",
+    "source",
 )
 # A keyless filing takes its previous filing's offering key (the followers of some filings).
 _REKEY_FOLLOWERS: Final = (
@@ -59,8 +65,6 @@ _REKEY_FOLLOWERS: Final = (
     "AND previous.offering_key != filings.offering_key) "
     "RETURNING filings.accession_number"
 )
-# Ordered so that of several filings sharing a document the first stored is met first.
-_STORED_BY_DOCUMENT: Final = _STORED_FILINGS + " ORDER BY id"
 
 # --------------------------------------------------------------------------- keys
 
@@ -206,11 +210,13 @@ class FilingWrites(Ledger):
         now = self._now()
         existing: dict[str, Any] = {}
         keys = [p.filing_key for p in batch]
-        for row in self._rows.execute_in(conn, _STORED_FILINGS, "filing_key", keys):
+        for row in self._rows.select_in(conn, _filings, _STORED, "filing_key", keys):
             existing[row.filing_key] = row
         by_document: dict[str, Any] = {}
         unmatched = sorted({p.document_digest for p in batch if p.filing_key not in existing})
-        for row in self._rows.execute_in(conn, _STORED_BY_DOCUMENT, "document_sha256", unmatched):
+        # Ordered so that of several filings sharing a document the first stored is met first.
+        same = self._rows.select_in(conn, _filings, _STORED, "document_sha256", unmatched, order_by="id")
+        for row in same:
             if row.document_sha256 not in by_document or row.accession_number is None:
                 by_document[row.document_sha256] = row
         outcomes: list[Outcome] = []
@@ -300,8 +306,8 @@ class FilingWrites(Ledger):
             }
         )
         known: dict[str, str] = {}
-        select = "SELECT accession_number, offering_key FROM filings WHERE {in}"
-        for row in self._rows.execute_in(conn, select, "accession_number", wanted):
+        columns = ("accession_number", "offering_key")
+        for row in self._rows.select_in(conn, _filings, columns, "accession_number", wanted):
             known[row.accession_number] = row.offering_key
         keys: dict[str, str] = {}
         for p in batch:

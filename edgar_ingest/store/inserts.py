@@ -39,9 +39,12 @@ def _chunks(values: Sequence[Any], size: int = _IN_CHUNK) -> Iterator[Sequence[A
         yield values[start : start + size]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class RowLayout:
-    """The columns of ``table`` that rows give, in their order."""
+    """The columns of ``table`` that rows give, in their order.
+
+    Compared and hashed by identity (layouts are module constants, looked up per row batch).
+    """
 
     table: sa.Table
     columns: tuple[str, ...]
@@ -50,6 +53,9 @@ class RowLayout:
         unknown = [c for c in self.columns if c not in self.table.c]
         if unknown:
             raise ValueError(f"{self.table.name} has no column(s) {', '.join(unknown)}")
+
+
+_NOTHING: Final = object()
 
 
 class RowWriter:
@@ -78,11 +84,19 @@ class RowWriter:
             self._processors[layout] = processors
         if not processors:
             return list(rows)
+        # The last value of each column and what it became: a batch's rows share values such as
+        # its timestamp, whose conversion costs SQLite's DateTime ~4 us (values are immutable).
+        last: list[tuple[object, object]] = [(_NOTHING, None)] * len(processors)
         bound = []
         for row in rows:
             values = list(row)
-            for index, processor in processors:
-                values[index] = processor(values[index])
+            for slot, (index, processor) in enumerate(processors):
+                value = values[index]
+                before, after = last[slot]
+                if value is not before:
+                    after = processor(value)
+                    last[slot] = (value, after)
+                values[index] = after
             bound.append(tuple(values))
         return bound
 
@@ -112,16 +126,52 @@ class RowWriter:
         # The key goes last, where its placeholder is.
         conn.exec_driver_sql(sql, [(*row[1:], row[0]) for row in self.bind(layout, rows)])
 
-    def execute_in(self, conn: Connection, sql: str, column: str, values: Sequence[Any]) -> list[sa.Row[Any]]:
-        """Run ``sql`` for rows whose ``column`` is one of ``values``; the rows it returns, if any.
+    def select_in(
+        self,
+        conn: Connection,
+        table: sa.Table,
+        columns: Sequence[str],
+        key: str,
+        values: Sequence[str],
+        *,
+        order_by: str | None = None,
+    ) -> list[sa.Row[Any]]:
+        """The ``columns`` of the rows of ``table`` whose ``key`` (an indexed text column) is one
+        of ``values``, ordered by ``order_by`` if given.
 
-        ``sql`` holds ``{in}`` where the condition goes (``SELECT id FROM t WHERE {in}``) and
-        no other parameter. PostgreSQL takes the values as one array (``column = ANY(%s)``): a
-        short statement that psycopg prepares once, where an IN list of 500 parameters would be
-        rendered and parsed again on every call. SQLite takes IN lists of at most 500 values, one
-        statement each (rows sharing a value come from one statement, in the order it gives).
-        Raw DBAPI values come back: only for columns that need no result processing (ids, keys,
-        digests).
+        One index probe per value on both databases, whatever the table's size or statistics.
+        PostgreSQL gets the values as one array, joined LATERAL to a subquery fenced with
+        ``OFFSET 0``: its planner would otherwise scan the whole table for ``key = ANY(...)`` (or
+        an IN list) until the table is large, costing a batch ~15 ms per 20,000 filings stored
+        against ~3 ms for the probes. SQLite probes its index for IN lists (at most 500 values
+        a statement). Raw DBAPI values come back: only for columns that need no result
+        processing (ids, keys, digests).
+        """
+        if not values:
+            return []
+        selected = ", ".join(self._quote(c) for c in columns)
+        source = f"SELECT {selected} FROM {self._quote(table.name)} WHERE {self._quote(key)}"
+        order = f" ORDER BY {self._quote(order_by)}" if order_by else ""
+        if self._is_postgresql:
+            sql = (
+                f"SELECT found.* FROM unnest(%s::text[]) AS wanted(value) "
+                f"CROSS JOIN LATERAL ({source} = wanted.value OFFSET 0) AS found{order}"
+            )
+            return list(conn.exec_driver_sql(sql, (list(values),)))
+        rows: list[sa.Row[Any]] = []
+        for chunk in _chunks(values):
+            marks = ", ".join(["?"] * len(chunk))
+            rows.extend(conn.exec_driver_sql(f"{source} IN ({marks}){order}", tuple(chunk)))
+        return rows
+
+    def execute_in(self, conn: Connection, sql: str, column: str, values: Sequence[Any]) -> list[sa.Row[Any]]:
+        """Run ``sql`` (an UPDATE or DELETE) for rows whose ``column`` is one of ``values``; the
+        rows it returns, if any.
+
+        ``sql`` holds ``{in}`` where the condition goes (``DELETE FROM t WHERE {in}``) and no
+        other parameter: ``column = ANY(%s)`` with one array on PostgreSQL (a short statement
+        that psycopg prepares once, where an IN list of 500 parameters would be rendered and
+        parsed again on every call), IN lists of at most 500 values on SQLite.
         """
         if not values:
             return []

@@ -74,9 +74,7 @@ class RawDocuments(StoreBase):
         """Ids of the raw documents by sha256, inserting the ones not stored yet."""
         ids: dict[str, int] = {}
         shas = sorted({r.sha256 for r in raws})
-        for row in self._rows.execute_in(
-            conn, "SELECT id, sha256 FROM raw_documents WHERE {in}", "sha256", shas
-        ):
+        for row in self._rows.select_in(conn, _raw, ("id", "sha256"), "sha256", shas):
             ids[row.sha256] = row.id
         new: dict[str, RawDocument] = {}
         for r in raws:

@@ -33,13 +33,7 @@ _ADDRESS_COLUMNS: Final = (
     "state_or_country_description",
     "zip_code",
 )
-_NO_ADDRESS: Final = (None,) * len(_ADDRESS_COLUMNS)
-
-
-def _address(a: Address | None) -> Row:
-    if a is None:
-        return _NO_ADDRESS
-    return (a.street1, a.street2, a.city, a.state_or_country, a.state_or_country_description, a.zip_code)
+_NO_ADDRESS: Final = Address()  # all None: the columns of a record without address
 
 
 # The columns of ``filings`` that come from the record (no keys, ids, digests or provenance).
@@ -258,6 +252,7 @@ class ChildRows:
                 filers.append((filing_id, i, filer.cik, filer.name, filer.file_number))
         issuers, previous_names = rows[ISSUERS], rows[PREVIOUS_NAMES]
         for i, issuer in enumerate((doc.primary_issuer, *doc.co_issuers)):
+            a = issuer.address or _NO_ADDRESS
             issuers.append(
                 (
                     filing_id,
@@ -265,7 +260,12 @@ class ChildRows:
                     i == 0,
                     issuer.cik,
                     issuer.entity_name,
-                    *_address(issuer.address),
+                    a.street1,
+                    a.street2,
+                    a.city,
+                    a.state_or_country,
+                    a.state_or_country_description,
+                    a.zip_code,
                     issuer.phone_number,
                     issuer.jurisdiction_of_inc,
                     issuer.entity_type,
@@ -280,6 +280,7 @@ class ChildRows:
                 previous_names.append((filing_id, i, "edgar", j, name))
         persons, relationships = rows[PERSONS], rows[RELATIONSHIPS]
         for i, person in enumerate(doc.related_persons):
+            a = person.address or _NO_ADDRESS
             persons.append(
                 (
                     filing_id,
@@ -287,7 +288,12 @@ class ChildRows:
                     person.first_name,
                     person.middle_name,
                     person.last_name,
-                    *_address(person.address),
+                    a.street1,
+                    a.street2,
+                    a.city,
+                    a.state_or_country,
+                    a.state_or_country_description,
+                    a.zip_code,
                     person.relationship_clarification,
                 )
             )
@@ -295,6 +301,7 @@ class ChildRows:
                 relationships.append((filing_id, i, j, relationship))
         recipients, states = rows[RECIPIENTS], rows[RECIPIENT_STATES]
         for i, recipient in enumerate(doc.offering.sales_compensation_recipients):
+            a = recipient.address or _NO_ADDRESS
             recipients.append(
                 (
                     filing_id,
@@ -303,7 +310,12 @@ class ChildRows:
                     recipient.crd_number,
                     recipient.associated_broker_dealer_name,
                     recipient.associated_broker_dealer_crd_number,
-                    *_address(recipient.address),
+                    a.street1,
+                    a.street2,
+                    a.city,
+                    a.state_or_country,
+                    a.state_or_country_description,
+                    a.zip_code,
                     recipient.is_all_states,
                     recipient.is_foreign_solicitation,
                 )
