@@ -3,9 +3,12 @@
 ``FilingWrites`` stores filings idempotently, keyed by their natural key (the accession number, or
 ``sha256:<hex>`` of the raw bytes for a bare XML that has none): storing the same record again
 changes nothing, a different record (new parser version, corrected bytes) re-derives every row
-of the filing in the same transaction. ``save_many`` writes a batch in one transaction with bulk
-statements; when the bulk write fails, each document is retried in its own savepoint so that a
-bad one rolls back alone and is recorded in ``failures`` while the others are stored.
+of the filing in the same transaction. ``save_many`` writes a batch in one transaction with one
+bulk statement per table (``inserts.RowWriter``: COPY on PostgreSQL, executemany on SQLite, rows
+built as tuples by ``rows``, keys looked up by index probes); when the bulk write fails, each
+document is retried in its own savepoint so that a bad one rolls back alone and is recorded in
+``failures`` while the others are stored. The digests that tell an unchanged record are those of
+``digest``.
 
 Offering identity (DESIGN.md section 3): the offering key is the primary issuer's SEC file number
 from the header. A filing without one joins the offering of its ``previousAccessionNumber`` when

@@ -201,7 +201,7 @@ class RowWriter:
             ids = conn.exec_driver_sql(
                 "SELECT nextval(%s::regclass) FROM generate_series(1, %s)", (sequence, count)
             ).scalars()
-            return sorted(ids)
+            return sorted(ids.all())
         top = conn.exec_driver_sql(f"SELECT max(id) FROM {self._quote(table.name)}").scalar()
         start = int(top or 0) + 1
         return list(range(start, start + count))
@@ -215,5 +215,11 @@ class RowWriter:
                     copy.write_row(row)
         except dbapi.Error as exc:
             # What SQLAlchemy raises for a failed statement (e.g. IntegrityError wrapping the
-            # driver's NotNullViolation), so that a bad document is told from a broken database.
-            raise sa.exc.DBAPIError.instance(sql, None, exc, dbapi.Error, dialect=self._dialect) from exc
+            # driver's NotNullViolation), so that a bad document is told from a broken database;
+            # a lost connection is invalidated, as SQLAlchemy does, so the pool drops it.
+            lost = self._dialect.is_disconnect(exc, driver_connection, None)
+            if lost:
+                conn.invalidate(exc)
+            raise sa.exc.DBAPIError.instance(
+                sql, None, exc, dbapi.Error, connection_invalidated=lost, dialect=self._dialect
+            ) from exc
