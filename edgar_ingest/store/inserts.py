@@ -39,6 +39,23 @@ def _chunks(values: Sequence[Any], size: int = _IN_CHUNK) -> Iterator[Sequence[A
         yield values[start : start + size]
 
 
+# ASCII's unit separator: no key, digest or accession number holds it (checked every time).
+_SEPARATOR: Final = "\x1f"
+
+
+def _text_array(values: Sequence[str]) -> tuple[str, object]:
+    """A PostgreSQL ``text[]`` of ``values``: the SQL expression and its parameter.
+
+    psycopg dumps a list parameter element by element in Python (~1.3 ms for 1,000 keys, a
+    regular expression each); the keys joined by a separator that none holds are split by the
+    server instead (``string_to_array``), unless one is empty or holds it.
+    """
+    joined = _SEPARATOR.join(values)
+    if all(values) and joined.count(_SEPARATOR) == len(values) - 1:
+        return f"string_to_array(%s, chr({ord(_SEPARATOR)}))", joined
+    return "%s::text[]", list(values)
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class RowLayout:
     """The columns of ``table`` that rows give, in their order.
@@ -153,11 +170,12 @@ class RowWriter:
         source = f"SELECT {selected} FROM {self._quote(table.name)} WHERE {self._quote(key)}"
         order = f" ORDER BY {self._quote(order_by)}" if order_by else ""
         if self._is_postgresql:
+            array, parameter = _text_array(values)
             sql = (
-                f"SELECT found.* FROM unnest(%s::text[]) AS wanted(value) "
+                f"SELECT found.* FROM unnest({array}) AS wanted(value) "
                 f"CROSS JOIN LATERAL ({source} = wanted.value OFFSET 0) AS found{order}"
             )
-            return list(conn.exec_driver_sql(sql, (list(values),)))
+            return list(conn.exec_driver_sql(sql, (parameter,)))
         rows: list[sa.Row[Any]] = []
         for chunk in _chunks(values):
             marks = ", ".join(["?"] * len(chunk))
@@ -176,8 +194,9 @@ class RowWriter:
         if not values:
             return []
         if self._is_postgresql:
-            statement = sql.format(**{"in": f"{column} = ANY(%s)"})
-            result = conn.exec_driver_sql(statement, (list(values),))
+            array, parameter = _text_array(values) if isinstance(values[0], str) else ("%s", list(values))
+            statement = sql.format(**{"in": f"{column} = ANY({array})"})
+            result = conn.exec_driver_sql(statement, (parameter,))
             return list(result) if result.returns_rows else []
         rows: list[sa.Row[Any]] = []
         for chunk in _chunks(values):

@@ -120,3 +120,29 @@ def test_a_count_beyond_its_column_is_never_wrapped(store: Store) -> None:
     else:
         assert outcome.status is OutcomeStatus.INSERTED
         assert stored == [3_000_000_000]
+
+
+def test_key_lookups_find_any_key_text(store: Store) -> None:
+    """Keys go to PostgreSQL joined by a separator when none holds it: one that does, or an
+    empty key, is looked up all the same."""
+    from edgar_ingest.store.base import _raw
+
+    keys = ["plain", "with\x1fseparator", "", "x" * 64]
+    with store.engine.connect() as conn, conn.begin() as transaction:
+        for i, key in enumerate(keys, start=1):
+            conn.execute(
+                sa.insert(_raw).values(
+                    id=i,
+                    sha256=key,
+                    content_zlib=b"",
+                    content_size_bytes=0,
+                    compressed_size_bytes=0,
+                    source_url="u",
+                    fetched_at=datetime(2025, 1, 1, tzinfo=EASTERN),
+                    stored_at=datetime(2025, 1, 1, tzinfo=EASTERN),
+                )
+            )
+        for wanted in (keys, ["plain", "x" * 64], ["missing", "plain"]):
+            found = store._rows.select_in(conn, _raw, ("id", "sha256"), "sha256", wanted)
+            assert sorted(row.sha256 for row in found) == sorted(k for k in wanted if k in keys)
+        transaction.rollback()
