@@ -13,7 +13,7 @@ from edgar_ingest.models import Base
 from edgar_ingest.offline import ingest_paths
 from edgar_ingest.store import Store, alembic_config, create_engine_for, downgrade, migrations_path, upgrade
 
-VIEWS = {"offering_versions", "offerings_latest"}
+VIEWS = {"offering_versions", "offerings_latest", "offering_related_persons", "issuers_latest"}
 
 
 def _tables_and_views(engine: sa.Engine) -> tuple[set[str], set[str]]:
@@ -47,7 +47,7 @@ def test_upgrade_downgrade_upgrade(database_url: str) -> None:
     assert set(Base.metadata.tables) <= tables
     assert views == VIEWS
     with engine.connect() as conn:
-        assert conn.scalar(sa.text("SELECT version_num FROM alembic_version")) == "0002"
+        assert conn.scalar(sa.text("SELECT version_num FROM alembic_version")) == "0003"
     engine.dispose()
 
 
@@ -56,7 +56,7 @@ def test_migrations_are_found_without_an_ini_file() -> None:
     assert (path / "env.py").is_file()
     assert (path / "script.py.mako").is_file()
     names = sorted(p.name for p in (path / "versions").glob("0*.py"))
-    assert names == ["0001_initial.py", "0002_datasets.py"]
+    assert names == ["0001_initial.py", "0002_datasets.py", "0003_analyst_views.py"]
 
 
 def test_0002_keeps_every_row_of_a_0001_database_as_a_filing_version(
@@ -87,4 +87,40 @@ def test_0002_keeps_every_row_of_a_0001_database_as_a_filing_version(
         ).all()
     assert [(a, int(s)) for a, s, *_ in after] == [(a, int(s)) for a, s in before]
     assert {(source, has_id) for *_, source, has_id in after} == {("filing", True)}
+    engine.dispose()
+
+
+def _row_counts(conn: sa.Connection) -> dict[str, int]:
+    return {
+        table: int(conn.scalar(sa.text(f"SELECT COUNT(*) FROM {table}")) or 0)
+        for table in sorted(Base.metadata.tables)
+    }
+
+
+def test_0003_keeps_every_row_of_a_0002_database_and_adds_the_analyst_views(
+    database_url: str, amendment_chain_dir: Path
+) -> None:
+    """0003 changes only views: a database filled by the previous version keeps every row."""
+    engine = create_engine_for(database_url)
+    upgrade(engine)
+    ingest_paths(Store(engine), [amendment_chain_dir])
+    downgrade(engine, "0002")
+    with engine.connect() as conn:
+        assert set(sa.inspect(conn).get_view_names()) == {"offering_versions", "offerings_latest"}
+        counts_before = _row_counts(conn)
+        versions_before = conn.execute(sa.text("SELECT * FROM offering_versions ORDER BY version")).all()
+        columns_before = list(conn.execute(sa.text("SELECT * FROM offering_versions")).keys())
+    assert columns_before[-2:] == ["filing_id", "source"]
+    assert (counts_before["filings"], counts_before["related_persons"]) == (3, 6)
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert _row_counts(conn) == counts_before
+        versions_after = conn.execute(
+            sa.text(f"SELECT {', '.join(columns_before)} FROM offering_versions ORDER BY version")
+        ).all()
+        persons = conn.scalar(sa.text("SELECT COUNT(*) FROM offering_related_persons"))
+        issuers = conn.execute(sa.text("SELECT cik, filing_count FROM issuers_latest")).all()
+    assert versions_after == versions_before
+    assert persons == 2
+    assert [tuple(r) for r in issuers] == [("0001999001", 3)]
     engine.dispose()

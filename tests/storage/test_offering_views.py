@@ -47,6 +47,23 @@ VERSION_COLUMNS = [
     "is_latest",
     "filing_id",
     "source",
+    "issuer_city",
+    "issuer_state",
+    "entity_type",
+    "jurisdiction_of_inc",
+    "year_of_inc",
+    "investment_fund_type",
+    "is_40_act",
+    "revenue_range",
+    "aggregate_net_asset_value_range",
+    "security_types",
+    "is_business_combination",
+    "is_more_than_one_year",
+    "sales_commissions",
+    "finders_fees",
+    "gross_proceeds_used",
+    "related_person_count",
+    "co_issuer_count",
 ]
 CHAIN = ["0001999001-24-000001", "0001999001-24-000003", "0001999001-25-000002"]
 
