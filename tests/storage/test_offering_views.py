@@ -295,15 +295,30 @@ def test_views_are_identical_on_sqlite_and_postgres(
     for url in (sqlite_url, postgres_database_url):
         store = open_store(url)
         _load_everything(store, amendment_chain_dir, corpus)
+        with store.engine.connect() as conn:
+            persons, issuers = (
+                [normalise_view_row(dict(r._mapping)) for r in conn.execute(sa.text(sql))]
+                for sql in (
+                    "SELECT * FROM offering_related_persons ORDER BY offering_key, person_index",
+                    "SELECT * FROM issuers_latest ORDER BY cik",
+                )
+            )
         results.append(
             (
                 [normalise_view_row(r) for r in view(store, "offering_versions")],
                 [normalise_view_row(r) for r in view(store, "offerings_latest")],
+                persons,
+                issuers,
             )
         )
         store.close()
-    (sqlite_versions, sqlite_latest), (pg_versions, pg_latest) = results
+    (sqlite_versions, sqlite_latest, sqlite_persons, sqlite_issuers) = results[0]
+    (pg_versions, pg_latest, pg_persons, pg_issuers) = results[1]
     assert len(sqlite_versions) >= 7
     assert sqlite_versions == pg_versions
     assert sqlite_latest == pg_latest
+    assert len(sqlite_persons) >= 4
+    assert sqlite_persons == pg_persons
+    assert len(sqlite_issuers) >= 3
+    assert sqlite_issuers == pg_issuers
     assert any(r["amount_sold_change"] == Decimal("100000.50") for r in pg_versions)
