@@ -124,3 +124,23 @@ def test_0003_keeps_every_row_of_a_0002_database_and_adds_the_analyst_views(
     assert persons == 2
     assert [tuple(r) for r in issuers] == [("0001999001", 3)]
     engine.dispose()
+
+
+def test_a_migration_that_rebuilds_filings_keeps_the_rows_that_reference_it(
+    database_url: str, amendment_chain_dir: Path
+) -> None:
+    """0002's downgrade rebuilds ``filings`` on SQLite (batch mode drops the old table): the rows of
+    its child tables must survive, which they only do with foreign keys off during migrations."""
+    engine = create_engine_for(database_url)
+    upgrade(engine)
+    ingest_paths(Store(engine), [amendment_chain_dir])
+    with engine.connect() as conn:
+        before = _row_counts(conn)
+    assert (before["related_persons"], before["signatures"], before["filing_issuers"]) == (6, 3, 3)
+    downgrade(engine, "0001")
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert _row_counts(conn) == before
+        if engine.dialect.name == "sqlite":  # and the store's connections enforce them again
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()
