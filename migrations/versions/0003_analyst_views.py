@@ -237,7 +237,7 @@ FROM (
     WHERE f.cik IS NOT NULL
 ) r
 JOIN (
-    SELECT o.cik, COUNT(*) AS offering_count, SUM(l.total_amount_sold) AS total_amount_sold
+    SELECT o.cik, COUNT(*) AS offering_count, {{amount_sum}} AS total_amount_sold
     FROM (SELECT DISTINCT f.cik, f.offering_key FROM filings f WHERE f.cik IS NOT NULL) o
     JOIN {_LATEST_FILINGS} l ON l.offering_key = o.offering_key AND l.recency = 1
     GROUP BY o.cik
@@ -254,7 +254,7 @@ def _dialect() -> str:
     return name
 
 
-def _drop_views() -> None:
+def drop_views() -> None:
     for view in ("issuers_latest", "offering_related_persons", "offerings_latest", "offering_versions"):
         op.execute(f"DROP VIEW IF EXISTS {view}")
 
@@ -268,15 +268,21 @@ def _create_offering_views(name: str, extra: str) -> None:
     op.execute(_OFFERINGS_LATEST)
 
 
-def upgrade() -> None:
+def create_views(amount_sum: str = "SUM(l.total_amount_sold)") -> None:
+    """This revision's four views; 0004 creates them again with the sum cast to BIGINT (a sum of
+    BIGINT is NUMERIC on PostgreSQL, which DuckDB's postgres scanner reads as a DOUBLE)."""
     name = _dialect()
-    _drop_views()
     _create_offering_views(name, _EXTRA_0003)
     op.execute(_OFFERING_RELATED_PERSONS.format(relationships=_relationships(name)))
-    op.execute(_ISSUERS_LATEST.format(previous_names=_previous_names(name)))
+    op.execute(_ISSUERS_LATEST.format(previous_names=_previous_names(name), amount_sum=amount_sum))
+
+
+def upgrade() -> None:
+    drop_views()
+    create_views()
 
 
 def downgrade() -> None:
     name = _dialect()
-    _drop_views()
+    drop_views()
     _create_offering_views(name, "")  # 0002's views: they ended at filing_id, source

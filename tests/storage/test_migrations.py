@@ -47,7 +47,7 @@ def test_upgrade_downgrade_upgrade(database_url: str) -> None:
     assert set(Base.metadata.tables) <= tables
     assert views == VIEWS
     with engine.connect() as conn:
-        assert conn.scalar(sa.text("SELECT version_num FROM alembic_version")) == "0003"
+        assert conn.scalar(sa.text("SELECT version_num FROM alembic_version")) == "0004"
     engine.dispose()
 
 
@@ -56,7 +56,12 @@ def test_migrations_are_found_without_an_ini_file() -> None:
     assert (path / "env.py").is_file()
     assert (path / "script.py.mako").is_file()
     names = sorted(p.name for p in (path / "versions").glob("0*.py"))
-    assert names == ["0001_initial.py", "0002_datasets.py", "0003_analyst_views.py"]
+    assert names == [
+        "0001_initial.py",
+        "0002_datasets.py",
+        "0003_analyst_views.py",
+        "0004_exact_amounts.py",
+    ]
 
 
 def test_0002_keeps_every_row_of_a_0001_database_as_a_filing_version(
@@ -143,4 +148,58 @@ def test_a_migration_that_rebuilds_filings_keeps_the_rows_that_reference_it(
         assert _row_counts(conn) == before
         if engine.dialect.name == "sqlite":  # and the store's connections enforce them again
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()
+
+
+def test_0004_converts_amounts_exactly_and_removes_a_version_whose_amount_was_not_whole(
+    database_url: str, amendment_chain_dir: Path
+) -> None:
+    """A 0003 database (amounts NUMERIC) upgrades in place: whole amounts are kept exactly; a
+    fraction stored by the old lenient parser is not rounded: its version goes to failures."""
+    engine = create_engine_for(database_url)
+    upgrade(engine)
+    ingest_paths(Store(engine), [amendment_chain_dir])
+    downgrade(engine, "0003")
+    with engine.begin() as conn:
+        types = {c["name"]: c["type"] for c in sa.inspect(conn).get_columns("filings")}
+        assert isinstance(types["total_amount_sold"], sa.Numeric)
+        conn.execute(
+            sa.text("UPDATE filings SET total_amount_sold = 686000000.5 WHERE accession_number = :a"),
+            {"a": "0001999001-24-000003"},
+        )
+        conn.execute(
+            sa.text("UPDATE filings SET minimum_investment = 999999999999 WHERE accession_number = :a"),
+            {"a": "0001999001-24-000001"},
+        )
+        before = _row_counts(conn)
+    upgrade(engine)
+    with engine.connect() as conn:
+        after = _row_counts(conn)
+        versions = conn.execute(
+            sa.text(
+                "SELECT accession_number, total_amount_sold, amount_sold_change, minimum_investment "
+                "FROM offering_versions ORDER BY version"
+            )
+        ).all()
+        failure = conn.execute(
+            sa.text("SELECT failure_key, stage, reason, is_resolved, raw_document_id FROM failures")
+        ).one()
+        types = {c["name"]: c["type"] for c in sa.inspect(conn).get_columns("filings")}
+    assert [tuple(v) for v in versions] == [
+        ("0001999001-24-000001", 350_000_000, None, 999_999_999_999),
+        ("0001999001-25-000002", 818_000_000, 468_000_000, 5_000_000),
+    ]
+    assert all(type(value) is int for v in versions for value in v[1:] if value is not None)
+    assert (failure.failure_key, failure.stage, bool(failure.is_resolved)) == (
+        "0001999001-24-000003",
+        "parse",
+        False,
+    )
+    assert "total_amount_sold was stored as 686000000.5" in failure.reason
+    assert failure.raw_document_id is not None  # its document is kept, for reparse
+    # Only the removed version's own rows are gone.
+    assert after["filings"] == before["filings"] - 1
+    assert after["related_persons"] == before["related_persons"] - 2
+    assert after["raw_documents"] == before["raw_documents"]
+    assert all(isinstance(types[c], sa.BigInteger) for c in ("total_amount_sold", "total_investors"))
     engine.dispose()
