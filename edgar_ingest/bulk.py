@@ -17,7 +17,9 @@ Discover -> fetch -> parse -> store, as everywhere, with an archive in place of 
 
 from __future__ import annotations
 
+import queue
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -204,26 +206,73 @@ def load_archive_rows(
     read = 0
     # An archive that cannot be read as a whole raises DatasetArchiveError before any row.
     rows = datasets.read_dataset_archive(path, archive_name=load.archive_name, start=load.start, end=load.end)
-    for item in rows:
-        if isinstance(item, FormDFiling):
-            read += 1
-            counts.discovered += 1
-            counts.fetched += 1  # read from the downloaded archive
-            batch.append((raw, item))
-            if len(batch) >= BATCH_SIZE:
-                store_records(store, batch, counts, DATASET_PARSER_VERSION, on_document)
-                batch = []
-        elif isinstance(item, datasets.DatasetRowFailure):
-            read += 1
-            counts.discovered += 1
-            reason = f"{item.archive} {item.table} line {item.line}: {item.reason}"
-            store.record_failure(load.url, reason, stage="dataset", accession_number=item.accession_number)
-            counts.add_failure(item.accession_number or f"{item.archive}:{item.table}:{item.line}", reason)
-            if on_document is not None:
-                on_document()
-    if batch:
-        store_records(store, batch, counts, DATASET_PARSER_VERSION, on_document)
+    with _BatchWriter(store, counts, on_document) as writer:
+        for item in rows:
+            if isinstance(item, FormDFiling):
+                read += 1
+                counts.discovered += 1
+                counts.fetched += 1  # read from the downloaded archive
+                batch.append((raw, item))
+                if len(batch) >= BATCH_SIZE:
+                    writer.put(batch)
+                    batch = []
+            elif isinstance(item, datasets.DatasetRowFailure):
+                read += 1
+                counts.discovered += 1
+                reason = f"{item.archive} {item.table} line {item.line}: {item.reason}"
+                store.record_failure(
+                    load.url, reason, stage="dataset", accession_number=item.accession_number
+                )
+                counts.add_failure(
+                    item.accession_number or f"{item.archive}:{item.table}:{item.line}", reason
+                )
+        if batch:
+            writer.put(batch)
     return read
+
+
+class _BatchWriter:
+    """Stores batches on one background thread while the caller reads the next rows.
+
+    Reading an archive is Python work; storing a batch is partly the database's own (SQLite's
+    engine, PostgreSQL's server, both outside the GIL), so the two overlap. One batch waits at most
+    (the queue holds one), so memory stays flat. Leaving the ``with`` block stores what was put
+    (also on Ctrl-C: the batch in hand is committed, as everywhere) and re-raises a writer's error.
+    """
+
+    def __init__(self, store: Store, counts: RunCounts, on_document: Callable[[], None] | None) -> None:
+        self._store = store
+        self._counts = counts
+        self._on_document = on_document
+        self._queue: queue.Queue[list[tuple[RawDocument, FormDFiling]] | None] = queue.Queue(maxsize=1)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="dataset-writer", daemon=True)
+
+    def __enter__(self) -> _BatchWriter:
+        self._thread.start()
+        return self
+
+    def put(self, batch: list[tuple[RawDocument, FormDFiling]]) -> None:
+        self._raise_if_failed()
+        self._queue.put(batch)
+
+    def _run(self) -> None:
+        while (batch := self._queue.get()) is not None:
+            if self._error is not None:
+                continue  # drain: the caller stops at its next put
+            try:
+                store_records(self._store, batch, self._counts, DATASET_PARSER_VERSION, self._on_document)
+            except BaseException as exc:
+                self._error = exc
+
+    def _raise_if_failed(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def __exit__(self, *_exc: object) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        self._raise_if_failed()
 
 
 def _record_archive_failure(ctx: PipelineContext, ref: DatasetArchiveRef, reason: str) -> None:
