@@ -474,3 +474,11 @@ def test_with_auto_a_quarter_whose_archive_cannot_be_loaded_comes_from_its_index
     assert "read through the indexes: 2024Q1" in message
     assert by_source(url) == {"filing": 6}
     assert ctx.counts.failed == 1  # the archive, recorded; every filing is stored all the same
+
+
+def test_reconcile_without_a_database_says_so_and_creates_none(tmp_path: Path, server: FakeEdgar) -> None:
+    path = tmp_path / "missing.db"
+    result = run_cli(cli_env(server, f"sqlite:///{path}"), "reconcile")
+    assert result.returncode == 1
+    assert "There is no database" in result.stderr
+    assert not path.exists()

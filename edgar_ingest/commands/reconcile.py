@@ -13,6 +13,7 @@ from edgar_ingest.commands.options import (
     add_log_format_option,
     add_migrate_option,
     add_network_options,
+    require_existing_database,
 )
 from edgar_ingest.commands.pipeline import run_job
 from edgar_ingest.errors import ConfigError
@@ -52,6 +53,7 @@ def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
     if args.sample < 0:
         raise ConfigError("--sample must be 0 or more.")
     if args.sample == 0:
+        require_existing_database(settings)  # nothing to compare in a database that is not there
         store = Store.from_url(settings.database_url, migrate=not args.no_migrate)
         try:
             report = reconcile(store)
