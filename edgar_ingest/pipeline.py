@@ -102,11 +102,17 @@ def dedupe_refs(refs: Iterable[FilingRef]) -> list[FilingRef]:
 
 
 def ingest_refs(
-    ctx: PipelineContext, refs: Sequence[FilingRef], on_listed: Callable[[], None] | None = None
+    ctx: PipelineContext,
+    refs: Sequence[FilingRef],
+    on_listed: Callable[[], None] | None = None,
+    *,
+    batch_size: int = BATCH_SIZE,
 ) -> None:
     """Fetch, parse and store the refs not yet stored; every ref ends stored or recorded failed.
 
     Fetches overlap on worker threads; at most ``2 * workers`` documents are in memory at once.
+    Documents are stored ``batch_size`` to a transaction (``watch`` stores each one as soon as it
+    arrives: ``batch_size=1``).
     """
     refs = dedupe_refs(refs)
     ctx.counts.discovered += len(refs)
@@ -152,7 +158,7 @@ def ingest_refs(
                     continue
                 ctx.counts.fetched += 1
                 pending.append((ref, raw))
-                if len(pending) >= BATCH_SIZE:
+                if len(pending) >= batch_size:
                     _save_batch(ctx, pending)
                     pending.clear()
         except BaseException:
