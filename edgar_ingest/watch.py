@@ -28,6 +28,7 @@ interrupted, and :meth:`Watcher.run` returns.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import socket
@@ -111,6 +112,7 @@ class _CatchUp:
     run_id: int
     today: date
     days: deque[date]
+    progress: Progress
     counts: RunCounts = field(default_factory=RunCounts)
 
 
@@ -218,7 +220,7 @@ class Watcher:
         ctx = PipelineContext(
             client=self._client,
             store=self._store,
-            progress=self._progress,
+            progress=self._fresh_progress(),
             counts=counts,
             workers=self._options.workers,
             run_id=run_id,
@@ -364,7 +366,7 @@ class Watcher:
         run_id = self._store.start_run(
             CATCH_UP_COMMAND, range_start_date=plan.start, range_end_date=plan.until
         )
-        self._catch_up = _CatchUp(run_id=run_id, today=today, days=days)
+        self._catch_up = _CatchUp(run_id=run_id, today=today, days=days, progress=self._fresh_progress())
         self._progress.event("catch-up", start=plan.start.isoformat(), until=plan.until.isoformat())
 
     def _catch_up_step(self) -> None:
@@ -376,7 +378,7 @@ class Watcher:
         ctx = PipelineContext(
             client=self._client,
             store=self._store,
-            progress=self._progress,
+            progress=state.progress,
             counts=state.counts,
             workers=self._options.workers,
             run_id=state.run_id,
@@ -417,6 +419,10 @@ class Watcher:
         else:
             tomorrow = local.date() + timedelta(days=1)
             self._catch_up_due = datetime.combine(tomorrow, EVENING_CATCH_UP, tzinfo=EASTERN)
+
+    def _fresh_progress(self) -> Progress:
+        """Progress of one poll or one catch-up: its own counts and rate, not the process's."""
+        return dataclasses.replace(self._progress, total=0, done=0, expected_more=0)
 
     # ------------------------------------------------------------------ the client
 
