@@ -81,6 +81,7 @@ def make_watcher(
     clock: Callable[[], datetime] | None = None,
     checkpoint: date | None = None,
     block_pause_s: float = 1.0,
+    max_rps: float = 10.0,
     **options: Any,
 ) -> tuple[Watcher, Store, io.StringIO, io.StringIO, threading.Event]:
     settings = Settings(
@@ -89,6 +90,7 @@ def make_watcher(
         base_url=server.url,
         data_url=server.url,
         block_pause_s=block_pause_s,
+        max_rps=max_rps,
     )
     store = Store.from_url(settings.database_url)
     now = (clock or (lambda: datetime.now(UTC)))()
@@ -475,3 +477,27 @@ def test_the_evening_catch_up_runs_after_2230_et_and_moves_the_checkpoint_like_s
     assert stored(url) == [evening.accession]
     assert running.store.get_checkpoint() == today
     assert server.count(index) == 2
+
+
+def test_polls_and_the_catch_up_share_one_limiter_and_never_exceed_the_rate(
+    server: FakeEdgar, tmp_path: Any
+) -> None:
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    day = date(2024, 1, 3)
+    clock = ShiftedClock(datetime(2024, 1, 3, 23, 0, tzinfo=ET))
+    server.latency = 0.02
+    from_feed = [spec(n, accepted=datetime(2024, 1, 3, 16, n, tzinfo=ET)) for n in range(1, 16)]
+    from_index = [spec(n, accepted=datetime(2024, 1, 3, 9, n, tzinfo=ET)) for n in range(20, 35)]
+    publish(server, *from_feed)
+    for s in from_index:
+        server.add(s.path, full_submission(s))
+    day_index(server, day, *from_feed, *from_index)
+    watcher, _store, _out, _log, _stop = make_watcher(
+        server, url, clock=clock, checkpoint=date(2024, 1, 2), once=True, max_rps=5.0
+    )
+
+    assert watcher.run() is True
+
+    assert len(stored(url)) == 30
+    assert server.count() >= 32  # the feed, the index and 30 filings
+    assert server.max_requests_in_any_sliding_second() <= 5
