@@ -25,14 +25,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
-from fake_edgar import FEED_PATH, FakeEdgar, FeedItem  # noqa: E402
+from fake_edgar import FEED_PATH, FakeEdgar, FeedItem, master_index  # noqa: E402
 from formd_builder import FilingSpec, full_submission  # noqa: E402
 
 from edgar_ingest.store import Store  # noqa: E402
@@ -76,6 +76,10 @@ def main() -> int:
 
     with FakeEdgar(latency=args.latency) as server, tempfile.TemporaryDirectory() as tmp:
         server.add_feed_entries([])
+        today = datetime.now(ET).date()
+        for back in range(15):  # the last two weeks' daily indexes (empty): the start-up catch-up
+            day = today - timedelta(days=back)
+            server.add_daily_index(day, master_index([], day=day))
         url = f"sqlite:///{Path(tmp) / 'watch.db'}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("EDGAR_INGEST_")}
         env.update(

@@ -94,22 +94,34 @@ def run_dataset_backfill(
         quarters=len(from_datasets),
         **({"not_published": _quarter_list(missing)} if missing else {}),
     )
+    failed: list[tuple[int, int]] = []
     with tempfile.TemporaryDirectory(prefix="edgar-ingest-datasets-", dir=work_dir) as tmp:
         for index, ref in enumerate(refs):
-            _load_archive(ctx, ref, start, end, Path(tmp), max_archive_bytes)
+            if not _load_archive(ctx, ref, start, end, Path(tmp), max_archive_bytes):
+                failed.append((ref.year, ref.quarter))
             _expect_like_so_far(ctx, index + 1, len(refs))
-    message = None
-    if missing:
-        if source == "auto":
-            backfill_quarters(ctx, start, end, missing)
-            message = (
-                f"quarters not in the data sets, read through the quarterly indexes: {_quarter_list(missing)}"
-            )
-        else:
-            message = (
-                f"not published in the data sets yet (use --source auto or indexes): {_quarter_list(missing)}"
-            )
-    return message
+    messages = []
+    if missing and source == "auto":
+        backfill_quarters(ctx, start, end, missing)
+        messages.append(
+            f"quarters not in the data sets, read through the quarterly indexes: {_quarter_list(missing)}"
+        )
+    elif missing:
+        messages.append(
+            f"not published in the data sets yet (use --source auto or indexes): {_quarter_list(missing)}"
+        )
+    failed = list(dict.fromkeys(failed))
+    if failed and source == "auto":
+        # Complete all the same: a quarter whose archive could not be loaded comes from its index.
+        backfill_quarters(ctx, start, end, failed)
+        messages.append(
+            f"archives not loaded, their quarters read through the indexes: {_quarter_list(failed)}"
+        )
+    elif failed:
+        messages.append(
+            f"archives that could not be loaded (see edgar-ingest failures): {_quarter_list(failed)}"
+        )
+    return "; ".join(messages) or None
 
 
 def _quarter_list(qs: Iterable[tuple[int, int]]) -> str:
@@ -122,8 +134,11 @@ def _expect_like_so_far(ctx: PipelineContext, done: int, steps: int) -> None:
 
 def _load_archive(
     ctx: PipelineContext, ref: DatasetArchiveRef, start: date, end: date, tmp: Path, max_bytes: int
-) -> None:
-    """Download one archive and store its filings in [start, end) (clipped to its quarter)."""
+) -> bool:
+    """Download one archive and store its filings in [start, end) (clipped to its quarter).
+
+    False when the archive could not be had, or read as a whole (recorded as a failure).
+    """
     q_start, q_end = quarter_range(ref.year, ref.quarter)
     lo, hi = max(start, q_start), min(end, q_end)
     try:
@@ -132,19 +147,20 @@ def _load_archive(
         raise RunAborted(f"the archive {ref.name} could not be downloaded: {exc}") from exc
     except FetchError as exc:
         _record_archive_failure(ctx, ref, str(exc))
-        return
+        return False
     if download is None:
         _record_archive_failure(ctx, ref, "listed on the data sets' page but EDGAR has no such file")
-        return
+        return False
     try:
-        if ctx.store.dataset_load_covered(download.sha256, lo, hi):
-            ctx.report("archive", file=ref.name, skipped="already loaded (same bytes, same range)")
-            return
         try:
             count = datasets.count_dataset_filings(download.path)
         except datasets.DatasetArchiveError as exc:
             _record_archive_failure(ctx, ref, str(exc))
-            return
+            return False
+        if ctx.store.dataset_load_covered(download.sha256, lo, hi):
+            ctx.counts.skipped += count
+            ctx.report("archive", file=ref.name, skipped="already loaded (same bytes, same range)")
+            return True
         ctx.progress.add_total(count)
         raw = RawDocument(
             content=download.path.read_bytes(),
@@ -155,9 +171,16 @@ def _load_archive(
         load = ctx.store.begin_dataset_load(ref, raw, lo, hi, size_bytes=download.size_bytes)
         del raw  # the bytes are stored; rows are read from the file
         before = _snapshot(ctx.counts)
-        read = load_archive_rows(ctx.store, load, download.path, ctx.counts, on_document=ctx.progress.advance)
+        try:
+            read = load_archive_rows(
+                ctx.store, load, download.path, ctx.counts, on_document=ctx.progress.advance
+            )
+        except datasets.DatasetArchiveError as exc:
+            _record_archive_failure(ctx, ref, str(exc))
+            return False
         ctx.store.finish_dataset_load(load.id, filing_count=read, counts=_delta(before, ctx.counts))
         ctx.report("archive", file=ref.name, filings=read)
+        return True
     finally:
         download.path.unlink(missing_ok=True)
 
@@ -173,19 +196,14 @@ def load_archive_rows(
     """Store every filing of one archive file in the load's range; returns the filings read.
 
     A row that cannot be read is recorded as a failure naming the archive, table and line; a
-    notice (a duplicate kept once) is only logged. The raw document is the archive's.
+    notice (a duplicate kept once) is only logged. An archive that cannot be read as a whole
+    raises ``datasets.DatasetArchiveError`` before anything is stored. The raw document is the archive's.
     """
     raw = store.raw_document_reference(load.raw_document_id)
     batch: list[tuple[RawDocument, FormDFiling]] = []
     read = 0
-    try:
-        rows = datasets.read_dataset_archive(
-            path, archive_name=load.archive_name, start=load.start, end=load.end
-        )
-    except datasets.DatasetArchiveError as exc:
-        store.record_failure(load.url, str(exc), stage="dataset")
-        counts.add_failure(load.archive_name, str(exc))
-        return 0
+    # An archive that cannot be read as a whole raises DatasetArchiveError before any row.
+    rows = datasets.read_dataset_archive(path, archive_name=load.archive_name, start=load.start, end=load.end)
     for item in rows:
         if isinstance(item, FormDFiling):
             read += 1
@@ -209,7 +227,7 @@ def load_archive_rows(
 
 
 def _record_archive_failure(ctx: PipelineContext, ref: DatasetArchiveRef, reason: str) -> None:
-    ctx.store.record_failure(ref.url, reason, stage="fetch")
+    ctx.store.record_failure(ref.url, reason, stage="dataset")
     ctx.counts.add_failure(ref.name, reason)
     ctx.report("archive", file=ref.name, failed=reason)
 
@@ -239,5 +257,8 @@ def reparse_dataset_archives(
             path.write_bytes(store.raw_document_content(load.raw_document_id))
             try:
                 load_archive_rows(store, load, path, counts)
+            except datasets.DatasetArchiveError as exc:
+                store.record_failure(load.url, str(exc), stage="dataset")
+                counts.add_failure(load.archive_name, str(exc))
             finally:
                 path.unlink(missing_ok=True)

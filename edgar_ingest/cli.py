@@ -16,24 +16,48 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from edgar_ingest import __version__
 from edgar_ingest.commands import parse, pipeline, reconcile, storage, watch
-from edgar_ingest.commands.options import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE, Handler
+from edgar_ingest.commands.options import (
+    EXIT_FAILED,
+    EXIT_LOCKED,
+    EXIT_USAGE,
+    Handler,
+    add_global_options,
+    fill_global_defaults,
+)
 from edgar_ingest.errors import ConfigError, EdgarIngestError, LockHeldError, ParseError
-from edgar_ingest.settings import Settings
+from edgar_ingest.settings import ENV_PREFIX, Settings, require_database_driver
 
 
 def _settings_from_args(args: argparse.Namespace) -> Settings:
-    environ: Mapping[str, str] = os.environ
-    if not getattr(args, "uses_network", False):
-        environ = {k: v for k, v in os.environ.items() if k == "EDGAR_INGEST_DATABASE_URL"}
-    return Settings.from_env(
-        environ,
-        database_url=getattr(args, "database_url", None),
-        user_agent=getattr(args, "user_agent", None),
-        base_url=getattr(args, "base_url", None),
-        data_url=getattr(args, "data_url", None),
-        max_rps=getattr(args, "max_rps", None),
-        block_pause_s=getattr(args, "block_pause", None),
-    )
+    """The settings a command uses: it neither reads nor validates those it does not.
+
+    A bad EDGAR_INGEST_MAX_RPS must not stop an offline ``history``, nor a PostgreSQL URL
+    without its driver a ``parse`` that touches no database; a global option given before such
+    a command is ignored the same way.
+    """
+    uses_database = getattr(args, "uses_database", False)
+    uses_network = getattr(args, "uses_network", False)
+    wanted = {"DATABASE_URL"} if uses_database else set()
+    if uses_network:
+        wanted |= {"USER_AGENT", "BASE_URL", "DATA_URL", "MAX_RPS", "BLOCK_PAUSE_S"}
+    environ: Mapping[str, str] = {
+        k: v for k, v in os.environ.items() if k.startswith(ENV_PREFIX) and k[len(ENV_PREFIX) :] in wanted
+    }
+    flags: dict[str, str | None] = {}
+    if uses_database:
+        flags["database_url"] = args.database_url
+    if uses_network:
+        flags.update(
+            user_agent=args.user_agent,
+            base_url=args.base_url,
+            data_url=args.data_url,
+            max_rps=args.max_rps,
+            block_pause_s=args.block_pause,
+        )
+    settings = Settings.from_env(environ, **flags)
+    if uses_database:
+        require_database_driver(settings.database_url)
+    return settings
 
 
 # --------------------------------------------------------------------------- commands
@@ -46,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Ingest SEC EDGAR Form D filings into SQL, keeping every version of every offering.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    add_global_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     _register_commands(sub)
@@ -65,6 +90,20 @@ def _register_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    fill_global_defaults(args)
+    try:
+        code = _run(args)
+        sys.stdout.flush()  # here, where a closed pipe can still be caught, not at exit
+        return code
+    except BrokenPipeError:
+        # The reader went away (`history ... | head -1`): nothing is wrong with the run, and no
+        # one is left to read a traceback. Point stdout at /dev/null so that Python's own flush
+        # at exit does not raise again.
+        _silence_stdout()
+        return EXIT_FAILED
+
+
+def _run(args: argparse.Namespace) -> int:
     handler: Handler = args.handler
     try:
         settings = _settings_from_args(args)
@@ -89,10 +128,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real file descriptor (an embedding, a test's capture)
+        pass
+
+
 def _database_problem(args: argparse.Namespace, exc: SQLAlchemyError) -> str:
     """One sentence: which database (password hidden) and the driver's own first line."""
     try:
-        url = Settings.from_env(database_url=getattr(args, "database_url", None)).database_url
+        url = Settings.from_env(database_url=args.database_url).database_url
         where = make_url(url).render_as_string(hide_password=True)
     except Exception:  # the URL itself may be what is wrong; the driver's message says so
         where = "the configured database"

@@ -51,3 +51,7 @@ class RateLimitBlockedError(FetchError):
 
 class LockHeldError(EdgarIngestError):
     """Another run holds the pipeline lock (exit code 75)."""
+
+
+class NoDatabaseError(EdgarIngestError):
+    """A command that only reads was pointed at a SQLite file that does not exist (exit code 1)."""

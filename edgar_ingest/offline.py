@@ -26,13 +26,23 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def find_documents(paths: Iterable[Path]) -> Iterator[Path]:
-    """Files named on the command line, and the .xml/.txt/.nc files under folders (sorted, recursive)."""
+def find_documents(
+    paths: Iterable[Path], *, on_skipped: Callable[[Path], None] | None = None
+) -> Iterator[Path]:
+    """Files named on the command line, and the .xml/.txt/.nc files under folders (sorted, recursive).
+
+    ``on_skipped`` hears of each other file found under a folder, so that none is passed over
+    silently.
+    """
     for path in paths:
         if path.is_dir():
             for found in sorted(path.rglob("*")):
-                if found.is_file() and found.suffix.lower() in DOCUMENT_SUFFIXES:
+                if not found.is_file():
+                    continue
+                if found.suffix.lower() in DOCUMENT_SUFFIXES:
                     yield found
+                elif on_skipped is not None:
+                    on_skipped(found)
         elif path.is_file():
             yield path
         else:
@@ -47,15 +57,25 @@ def ingest_paths(
     parser_version: str = PARSER_VERSION,
     batch_size: int = BATCH_SIZE,
     clock: Callable[[], datetime] = _utc_now,
+    on_skipped: Callable[[Path], None] | None = None,
 ) -> RunCounts:
-    """Store every Form D document found under ``paths``; ``source_url`` is the file's file:// URI."""
+    """Store every Form D document found under ``paths``; ``source_url`` is the file's file:// URI.
+
+    Files under a folder whose extension is not .xml, .txt or .nc are counted as skipped and
+    passed to ``on_skipped``.
+    """
     for path in paths:
         if not path.exists():
             raise ConfigError(f"{path} does not exist: give .xml/.txt/.nc files or folders.")
     counts = RunCounts()
 
+    def skipped(path: Path) -> None:
+        counts.skipped += 1
+        if on_skipped is not None:
+            on_skipped(path)
+
     def documents() -> Iterator[tuple[RawDocument, str | None]]:
-        for path in find_documents(paths):
+        for path in find_documents(paths, on_skipped=skipped):
             counts.discovered += 1
             uri = path.resolve().as_uri()
             try:

@@ -75,6 +75,7 @@ __all__ = [
     "PARSER_VERSION",
     "filing_to_dict",
     "normalise_accession_number",
+    "oversize_error",
     "parse_document",
     "parse_form_d_xml",
     "parse_sec_header",
@@ -105,12 +106,17 @@ _SUBMISSION_STARTS = (
 )
 
 
+def oversize_error(size: int) -> UnsafeDocumentError:
+    """The refusal of a document of ``size`` bytes (its whole size, also where only the start was read)."""
+    return UnsafeDocumentError(
+        f"The document is {size:,} bytes, above the {MAX_DOCUMENT_BYTES:,}-byte limit for a "
+        "Form D; check that the file really is one EDGAR Form D filing."
+    )
+
+
 def _check_size(content: bytes) -> None:
     if len(content) > MAX_DOCUMENT_BYTES:
-        raise UnsafeDocumentError(
-            f"The document is {len(content):,} bytes, above the {MAX_DOCUMENT_BYTES:,}-byte limit for a "
-            "Form D; check that the file really is one EDGAR Form D filing."
-        )
+        raise oversize_error(len(content))
 
 
 def _check_no_dtd(content: bytes) -> None:
@@ -649,6 +655,11 @@ def parse_form_d_xml(content: bytes) -> FormDDocument:
         elif section == "offeringData":
             offering_data = child
     # The submission type is checked before any section is read: a non-Form D fails fast.
+    if submission_type is None:
+        raise NotFormDError(
+            "The document has no <submissionType> (a Form D gives D or D/A there); only Form D filings "
+            "can be parsed."
+        )
     if submission_type not in FORM_D_TYPES:
         raise NotFormDError(
             f"The document's submission type is {submission_type!r}, not a Form D (D or D/A); only Form D "

@@ -38,6 +38,10 @@ DEFAULT_WORKERS = 8  # enough overlap to keep 10 req/s busy at up to ~0.7 s per 
 BATCH_SIZE = 50
 # A network that is down fails every filing in turn; stop instead of recording them all.
 MAX_CONSECUTIVE_FETCH_FAILURES = 5
+# EDGAR builds a day's index that night and never closes 3 business days in a row: that many
+# absent days older than this, and none present, mean the base URL is not EDGAR.
+INDEX_SURELY_BUILT_AFTER = timedelta(days=2)
+WRONG_HOST_ABSENT_DAYS = 3
 
 
 class RunAborted(Exception):
@@ -200,6 +204,7 @@ def _save_batch(ctx: PipelineContext, batch: Sequence[tuple[FilingRef, RawDocume
 class SyncPlan:
     start: date
     until: date
+    today: date  # US/Eastern: how old each day's index is
 
 
 def plan_sync(checkpoint: date | None, since: date | None, until: date, today: date) -> SyncPlan:
@@ -209,22 +214,49 @@ def plan_sync(checkpoint: date | None, since: date | None, until: date, today: d
         start = checkpoint + timedelta(days=1)
     else:
         start = today - timedelta(days=DEFAULT_SYNC_LOOKBACK_DAYS)
-    return SyncPlan(start=start, until=until)
+    return SyncPlan(start=start, until=until, today=today)
 
 
 def run_sync(ctx: PipelineContext, plan: SyncPlan, on_checkpoint: Callable[[date], None]) -> None:
-    """Walk each business day's index; the checkpoint follows the last day whose index existed."""
+    """Walk each business day's index; the checkpoint follows the last day whose index existed.
+
+    Every day absent, several of them long enough ago to be surely built, is not a string of
+    holidays (EDGAR never closes three business days in a row) but the wrong host: the run is
+    aborted, rather than reported complete with nothing done.
+    """
+    absent: list[date] = []
+    present = 0
     for day in business_days(plan.start, plan.until):
         try:
             refs = discover.list_day(ctx.client, day)
         except (FetchError, RateLimitBlockedError, UndeclaredUserAgentError) as exc:
             raise RunAborted(f"the daily index of {day} could not be read: {exc}") from exc
         if refs is None:
+            absent.append(day)
             ctx.report("day", day=day.isoformat(), index="absent")
             continue
+        present += 1
         ingest_refs(ctx, [r for r in refs if r.form_type in ("D", "D/A")])
         on_checkpoint(day)
         ctx.report("day", day=day.isoformat(), filings=len(refs))
+    problem = wrong_host_problem(absent, present, plan.today, ctx.client.settings.base_url)
+    if problem is not None:
+        raise RunAborted(problem)
+
+
+def wrong_host_problem(absent: Sequence[date], present: int, today: date, base_url: str) -> str | None:
+    """Why a day walk that found no index at all must be the wrong host, or None when it may not be.
+
+    ``watch`` walks its catch-up one day at a time and asks this once the walk is over.
+    """
+    surely_built = [day for day in absent if day < today - INDEX_SURELY_BUILT_AFTER]
+    if present or len(surely_built) < WRONG_HOST_ABSENT_DAYS:
+        return None
+    return (
+        f"none of the {len(absent)} business days from {absent[0]} to {absent[-1]} has a daily "
+        f"index at {base_url}, though EDGAR has one for every business day "
+        "more than two days old: check EDGAR_INGEST_BASE_URL (--base-url)."
+    )
 
 
 def run_backfill(ctx: PipelineContext, start: date, end: date, ciks: Sequence[str]) -> None:

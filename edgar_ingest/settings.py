@@ -6,6 +6,9 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
+
+import sqlalchemy as sa
 
 from edgar_ingest.errors import ConfigError
 
@@ -18,6 +21,7 @@ DEFAULT_BLOCK_PAUSE_S = 600.0
 _EMAIL = re.compile(r"[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+")
 
 ENV_PREFIX = "EDGAR_INGEST_"
+SUPPORTED_DATABASES = ("sqlite", "postgresql")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,17 +81,54 @@ class Settings:
 
 
 def normalise_database_url(url: str) -> str:
-    """Map postgres:// and postgresql:// to the installed driver (psycopg 3)."""
+    """Map postgres:// and postgresql:// to the installed driver (psycopg 3); refuse other databases."""
     url = url.strip()
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
-    if not re.match(r"^[a-z][a-z0-9+]*://", url):
+    scheme = re.match(r"^([a-zA-Z][\w+.-]*)://", url)
+    if scheme is None:
         raise ConfigError(
             f"The database URL {url!r} is not a URL: use e.g. sqlite:///edgar_ingest.db "
             "or postgresql://user@host/db."
         )
+    # Only the scheme is named: the rest of the URL may hold a password.
+    if scheme.group(1).split("+")[0].lower() not in SUPPORTED_DATABASES:
+        raise ConfigError(
+            f"The database URL scheme {scheme.group(1)}:// is not supported: edgar_ingest stores into "
+            "SQLite (sqlite:///edgar_ingest.db) or PostgreSQL (postgresql://user@host/db) only."
+        )
     return url
+
+
+def require_database_driver(url: str) -> None:
+    """Stop with one sentence when the Python driver of ``url``'s database is not installed.
+
+    SQLite's driver comes with Python; PostgreSQL's (psycopg) is the optional ``postgres`` extra,
+    and without this check its absence is a ModuleNotFoundError traceback from deep in SQLAlchemy.
+    """
+    dialect = sa.make_url(normalise_database_url(url)).get_dialect()
+    try:
+        dialect.import_dbapi()
+    except ImportError as exc:
+        if dialect.name == "postgresql":
+            raise ConfigError(
+                "PostgreSQL needs the psycopg driver, which is not installed: install edgar_ingest with "
+                "its postgres extra, pip install 'edgar_ingest[postgres]' (from a clone: "
+                "pip install '.[postgres]')."
+            ) from exc
+        raise ConfigError(f"The {dialect.name} driver cannot be imported ({exc}).") from exc
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (absolute, as SQLite resolves it); None for other or in-memory ones."""
+    parsed = sa.make_url(normalise_database_url(url))
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:") or parsed.query.get("mode") == "memory":
+        return None  # SQLite URI filenames: leave them to SQLite
+    return Path(database).resolve()
 
 
 def _url(what: str, value: str) -> str:

@@ -54,6 +54,7 @@ from edgar_ingest.pipeline import (
     ingest_refs,
     plan_sync,
     run_sync,
+    wrong_host_problem,
 )
 from edgar_ingest.progress import Progress
 from edgar_ingest.records import RunCounts
@@ -114,6 +115,8 @@ class _CatchUp:
     days: deque[date]
     progress: Progress
     counts: RunCounts = field(default_factory=RunCounts)
+    present: int = 0  # days whose index existed
+    absent: list[date] = field(default_factory=list)
 
 
 class Watcher:
@@ -383,8 +386,17 @@ class Watcher:
             workers=self._options.workers,
             run_id=state.run_id,
         )
+        checkpoint = self._store.set_checkpoint
+
+        def passed(day: date) -> None:  # run_sync moves the checkpoint to a day whose index existed
+            state.present += 1
+            checkpoint(day)
+
+        before_present = state.present
         try:
-            run_sync(ctx, SyncPlan(start=day, until=day), self._store.set_checkpoint)
+            run_sync(ctx, SyncPlan(start=day, until=day, today=state.today), passed)
+            if state.present == before_present:
+                state.absent.append(day)
         except RunAborted as exc:
             self._take_requests(state.counts, before)
             self._finish_catch_up_run("failed", str(exc))
@@ -397,6 +409,14 @@ class Watcher:
             if self._catch_up is not None:
                 self._take_requests(state.counts, before)
         if not state.days:
+            problem = wrong_host_problem(
+                state.absent, state.present, state.today, self._client.settings.base_url
+            )
+            if problem is not None:
+                self._finish_catch_up_run("failed", problem)
+                self.ok = False
+                self._catch_up_due = self._clock() + CATCH_UP_RETRY
+                return
             self._finish_catch_up_run("completed", f"checkpoint {self._store.get_checkpoint()}")
             self._schedule_catch_up(self._clock())
 

@@ -30,6 +30,12 @@ def test_every_command_of_the_design_contract_exists_and_has_help_text() -> None
 
 
 @pytest.mark.parametrize("name", sorted(_subcommands()))
+def test_every_command_has_a_description_for_its_own_help(name: str) -> None:
+    description = _subcommands()[name].description or ""
+    assert len(description.split()) >= 5, f"`edgar-ingest {name} --help` says too little: {description!r}"
+
+
+@pytest.mark.parametrize("name", sorted(_subcommands()))
 def test_every_option_of_every_command_has_help_text(name: str) -> None:
     sub = _subcommands()[name]
     undocumented = [

@@ -110,3 +110,32 @@ def test_parse_command_has_help_text() -> None:
     )
     assert result.returncode == 0
     assert any(line.split()[:1] == ["parse"] and len(line.split()) > 1 for line in result.stdout.splitlines())
+
+
+def test_an_oversized_file_is_refused_with_its_real_size(tmp_path: Path, fixtures_dir: Path) -> None:
+    big = tmp_path / "big.xml"
+    start = (fixtures_dir / "formd" / "indefinite_amounts.xml").read_bytes()
+    big.write_bytes(start + b" " * (6_007_495 - len(start)))
+
+    result = run_cli(big)
+
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "edgar-ingest: The document is 6,007,495 bytes, above the 5,242,880-byte limit for a Form D; "
+        "check that the file really is one EDGAR Form D filing."
+    ]
+
+
+def test_a_document_without_a_submission_type_says_it_is_missing(tmp_path: Path) -> None:
+    untyped = tmp_path / "untyped.xml"
+    untyped.write_bytes(
+        b"<?xml version='1.0'?><edgarSubmission><testOrLive>LIVE</testOrLive></edgarSubmission>"
+    )
+
+    result = run_cli(untyped)
+
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "edgar-ingest: The document has no <submissionType> (a Form D gives D or D/A there); only Form D "
+        "filings can be parsed."
+    ]

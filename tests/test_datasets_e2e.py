@@ -448,3 +448,29 @@ def test_reparse_rebuilds_data_set_versions_from_the_stored_archive_without_the_
     assert [{k: v for k, v in r.items() if k != "filing_id"} for r in after] == [
         {k: v for k, v in r.items() if k != "filing_id"} for r in before
     ]
+
+
+def test_with_auto_a_quarter_whose_archive_cannot_be_loaded_comes_from_its_index(
+    tmp_path: Path, server: FakeEdgar
+) -> None:
+    q1 = quarter_specs(2024, 1, 6)
+    path = server.add_dataset_archive("2024q1_d.zip", archive_bytes(tmp_path, "2024q1_d.zip", records_of(q1)))
+    server.add_dataset_page(page(path))
+    server.inject(path, ["corrupt"] * 2)
+    publish_filings(server, q1, 2024, 1)
+    url = f"sqlite:///{tmp_path / 'e.db'}"
+    settings = Settings.from_env(
+        {}, database_url=url, user_agent="tests tests@example.com", base_url=server.url
+    )
+    store = Store.from_url(url)
+    client = EdgarClient(settings, max_attempts=2, backoff_initial_s=0.01, backoff_jitter_s=0.0)
+    ctx = PipelineContext(client=client, store=store, progress=Progress(stream=io.StringIO(), is_tty=False))
+    try:
+        message = run_dataset_backfill(ctx, date(2024, 1, 1), date(2024, 4, 1), source="auto")
+    finally:
+        client.close()
+        store.close()
+    assert message is not None
+    assert "read through the indexes: 2024Q1" in message
+    assert by_source(url) == {"filing": 6}
+    assert ctx.counts.failed == 1  # the archive, recorded; every filing is stored all the same

@@ -59,3 +59,10 @@ def test_postgres_urls_map_to_the_installed_driver(url: str, expected: str) -> N
 def test_a_database_url_that_is_not_a_url_is_refused() -> None:
     with pytest.raises(ConfigError, match="not a URL"):
         normalise_database_url("edgar.db")
+
+
+@pytest.mark.parametrize("url", ["mysql://u:p@h/db", "mssql+pyodbc://h/db", "oracle+cx_oracle://h/db"])
+def test_a_database_other_than_sqlite_or_postgresql_is_refused_by_its_scheme_alone(url: str) -> None:
+    with pytest.raises(ConfigError, match="is not supported") as refused:
+        normalise_database_url(url)
+    assert url.split("://")[1] not in str(refused.value)  # the rest may hold a password

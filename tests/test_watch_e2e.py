@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from fake_edgar import FEED_PATH, FakeEdgar, FeedItem
+from fake_edgar import FEED_PATH, FakeEdgar, FeedItem, master_index
 from formd_builder import FilingSpec, full_submission
 from test_pipeline_e2e import cli_env, run_cli, scalar, start_cli, versions
 
@@ -23,7 +23,12 @@ ET = ZoneInfo("America/New_York")
 
 @pytest.fixture
 def server() -> Iterator[FakeEdgar]:
+    """The fake EDGAR with the last two weeks' daily indexes (empty): the start-up catch-up's walk."""
     with FakeEdgar() as fake:
+        today = datetime.now(ET).date()
+        for back in range(15):
+            day = today - timedelta(days=back)
+            fake.add_daily_index(day, master_index([], day=day))
         yield fake
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 from edgar_ingest.commands.options import EXIT_OK, EXIT_USAGE
-from edgar_ingest.parse import MAX_DOCUMENT_BYTES, filing_to_dict, parse_document
+from edgar_ingest.parse import MAX_DOCUMENT_BYTES, filing_to_dict, oversize_error, parse_document
 from edgar_ingest.records import Address, FormDFiling
 from edgar_ingest.settings import Settings
 
@@ -37,6 +38,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             # One byte over the cap is enough for the parser to refuse an oversized file, and
             # memory stays bounded whatever the file's size.
             content = handle.read(MAX_DOCUMENT_BYTES + 1)
+            if len(content) > MAX_DOCUMENT_BYTES:
+                # Say the file's real size, not the bytes read (exit 2 through cli.main).
+                raise oversize_error(os.fstat(handle.fileno()).st_size)
     except FileNotFoundError:
         print(
             f"edgar-ingest: {path} does not exist; pass the path of a local .xml, .txt or .nc file.",

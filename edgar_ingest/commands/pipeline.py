@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from types import FrameType
 from typing import TextIO
-from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
 from edgar_ingest.bulk import SOURCES, run_dataset_backfill
@@ -20,18 +19,19 @@ from edgar_ingest.commands.options import (
     EXIT_FAILED,
     EXIT_OK,
     add_database_option,
+    add_log_format_option,
     add_migrate_option,
     add_network_options,
+    require_existing_database,
 )
-from edgar_ingest.errors import ConfigError, FetchError, LockHeldError, ParseError
-from edgar_ingest.fetch import fetch_filing
+from edgar_ingest.commands.retry import retry_failures
+from edgar_ingest.errors import ConfigError, LockHeldError
 from edgar_ingest.http import EdgarClient
-from edgar_ingest.parse import PARSER_VERSION, parse_document
 from edgar_ingest.pipeline import PipelineContext, RunAborted, plan_sync, run_backfill, run_sync
 from edgar_ingest.progress import Progress
-from edgar_ingest.records import FilingRef, RunCounts
+from edgar_ingest.records import RunCounts
 from edgar_ingest.settings import Settings
-from edgar_ingest.store import RUN_COUNT_FIELDS, FailureInfo, Lock, OutcomeStatus, Store
+from edgar_ingest.store import RUN_COUNT_FIELDS, FailureInfo, Lock, Store
 from edgar_ingest.watch import summary_dict, summary_lines, watch_summary
 
 EASTERN = ZoneInfo("America/New_York")
@@ -68,11 +68,8 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workers", type=int, default=8, help="requests in flight at once (paced by --max-rps; default 8)"
     )
-    parser.add_argument(
-        "--log-format",
-        choices=("text", "json"),
-        default="text",
-        help="progress lines on stderr as text (a bar on a TTY) or one JSON object per line",
+    add_log_format_option(
+        parser, "progress lines on stderr as text (a bar on a TTY) or one JSON object per line"
     )
 
 
@@ -116,20 +113,36 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _add_run_options(backfill)
     backfill.set_defaults(handler=cmd_backfill)
 
-    status = sub.add_parser("status", help="checkpoint, counts, last runs and unresolved failures")
+    status = sub.add_parser(
+        "status",
+        help="checkpoint, counts, last runs and unresolved failures",
+        description="Show the sync checkpoint (the last business day fully processed), how many filings, "
+        "offerings and raw documents are stored, the data-set archives loaded, the last 5 runs with "
+        "their counts, and the 10 most recent unresolved failures. It creates no database: where "
+        "there is none at the URL it says so (exit 1).",
+    )
     add_database_option(status)
     add_migrate_option(status)
     status.add_argument("--format", choices=("text", "json"), default="text", help="output format")
     status.set_defaults(handler=cmd_status)
 
-    failures = sub.add_parser("failures", help="list documents that failed, or --retry them")
+    failures = sub.add_parser(
+        "failures",
+        help="list documents that failed, or --retry them",
+        description="List the unresolved failures: each document that could not be fetched, read, "
+        "parsed or stored, with its stage, reason, source and attempts. --retry parses again the ones "
+        "whose bytes are stored (offline, no User-Agent needed), fetches again the filings that never "
+        "arrived from EDGAR, and says why any other (a data-set row, an unreadable local file) is "
+        "left as it is; a failure that fails again stays one failure.",
+    )
     add_database_option(failures)
     add_migrate_option(failures)
     add_network_options(failures)
     failures.add_argument(
         "--retry",
         action="store_true",
-        help="re-parse failed documents whose bytes are stored (no network) and fetch the others again",
+        help="re-parse failed documents whose bytes are stored (no network), fetch again the filings "
+        "that never arrived from EDGAR, and say why any other failure is left as it is",
     )
     failures.add_argument("--format", choices=("text", "json"), default="text", help="output format")
     failures.set_defaults(handler=cmd_failures)
@@ -229,9 +242,9 @@ def run_job(
                 progress.finish()
                 _take_client_stats(ctx.counts, client)
                 store.finish_run(run_id, ctx.counts, status=status, message=message)
-                _print_report(
-                    command, ctx.counts, status, message, args.log_format, report_stream or sys.stdout
-                )
+                # A run that did not complete reports on stderr, with the other diagnostics.
+                out = report_stream or (sys.stdout if status == "completed" else sys.stderr)
+                _print_report(command, ctx.counts, status, message, args.log_format, out)
             return code
     finally:
         store.close()
@@ -269,12 +282,16 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigError(f"--since {since} is after --until {until}.")
 
     def body(ctx: PipelineContext) -> str | None:
-        plan = plan_sync(ctx.store.get_checkpoint(), since, until, today)
+        before = ctx.store.get_checkpoint()
+        plan = plan_sync(before, since, until, today)
         if plan.start > plan.until:
             return f"nothing to do: the checkpoint is {plan.start - timedelta(days=1)}"
         ctx.progress.event("sync", start=plan.start.isoformat(), until=plan.until.isoformat())
         run_sync(ctx, plan, ctx.store.set_checkpoint)
-        return f"checkpoint {ctx.store.get_checkpoint()}"
+        after = ctx.store.get_checkpoint()
+        if after is None:
+            return "no checkpoint yet: no daily index of these days exists yet; the next run tries again"
+        return f"checkpoint {after}" + (" (unchanged)" if after == before else "")
 
     return run_job(args, settings, "sync", since, until, body)
 
@@ -305,6 +322,7 @@ def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    require_existing_database(settings)
     store = Store.from_url(settings.database_url, migrate=not args.no_migrate)
     try:
         status = store.status(runs=5)
@@ -384,6 +402,7 @@ def _failure_dict(f: FailureInfo) -> dict[str, object]:
 
 
 def cmd_failures(args: argparse.Namespace, settings: Settings) -> int:
+    require_existing_database(settings)
     store = Store.from_url(settings.database_url, migrate=not args.no_migrate)
     try:
         failures = store.list_failures()
@@ -399,47 +418,6 @@ def cmd_failures(args: argparse.Namespace, settings: Settings) -> int:
                         f"    {f.source} (attempts {f.attempt_count}, last {f.last_seen_at:%Y-%m-%d %H:%M})"
                     )
             return EXIT_OK
-        return _retry_failures(store, settings, failures)
+        return retry_failures(store, settings, failures)
     finally:
         store.close()
-
-
-def _retry_failures(store: Store, settings: Settings, failures: list[FailureInfo]) -> int:
-    """Re-parse what is stored; fetch again (through the polite client) what never arrived."""
-    resolved = still_failing = 0
-    needs_network = [f for f in failures if not f.has_raw_document]
-    client = EdgarClient(settings) if needs_network else None
-    try:
-        for f in failures:
-            try:
-                raw = store.raw_document_of_failure(f.id)
-                if raw is None:
-                    assert client is not None
-                    ref = FilingRef(
-                        accession_number=f.accession_number or "",
-                        cik="",
-                        form_type="D",
-                        filing_date=date.min,
-                        path=urlparse(f.source).path,
-                    )
-                    raw = fetch_filing(client, ref)
-                    if raw is None:
-                        raise FetchError("EDGAR still has no such file")
-                filing = parse_document(raw.content)
-                outcome = store.save(raw, filing, PARSER_VERSION)
-                if outcome.status is OutcomeStatus.FAILED:
-                    raise ParseError(outcome.reason or "could not be stored")
-            except (ParseError, FetchError) as exc:
-                still_failing += 1
-                stage = "fetch" if isinstance(exc, FetchError) else "parse"
-                store.record_failure(f.source, str(exc), stage=stage, accession_number=f.accession_number)
-                print(f"still failing: {f.accession_number or f.source}: {exc}")
-                continue
-            store.resolve_failure(f.id)
-            resolved += 1
-            print(f"resolved: {f.accession_number or f.source} ({outcome.status})")
-    finally:
-        if client is not None:
-            client.close()
-    print(f"failures retried: {resolved} resolved, {still_failing} still failing")
-    return EXIT_OK

@@ -10,6 +10,7 @@ from typing import TextIO
 from edgar_ingest.commands.options import (
     EXIT_OK,
     add_database_option,
+    add_log_format_option,
     add_migrate_option,
     add_network_options,
 )
@@ -43,12 +44,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_database_option(parser)
     add_migrate_option(parser)
     add_network_options(parser)
-    parser.add_argument(
-        "--log-format",
-        choices=("text", "json"),
-        default="text",
-        help="progress lines of the --sample fetches on stderr as text or JSON",
-    )
+    add_log_format_option(parser, "progress lines of the --sample fetches on stderr as text or JSON")
     parser.set_defaults(handler=cmd_reconcile, workers=4)
 
 

@@ -6,7 +6,7 @@ import argparse
 import csv
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
@@ -16,7 +16,13 @@ from typing import Any, TextIO
 import sqlalchemy as sa
 
 from edgar_ingest.bulk import reparse_dataset_archives
-from edgar_ingest.commands.options import EXIT_OK, add_database_option, add_migrate_option
+from edgar_ingest.commands.options import (
+    EXIT_FAILED,
+    EXIT_OK,
+    add_database_option,
+    add_migrate_option,
+    require_existing_database,
+)
 from edgar_ingest.errors import EdgarIngestError
 from edgar_ingest.offline import ingest_paths, reparse_stored
 from edgar_ingest.records import RunCounts
@@ -24,10 +30,15 @@ from edgar_ingest.settings import Settings
 from edgar_ingest.store import Store, create_engine_for, upgrade
 
 MAX_LISTED_FAILURES = 20
+MAX_LISTED_SKIPPED = 5
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    db = sub.add_parser("db", help="manage the database schema", description="Manage the database schema.")
+    db = sub.add_parser(
+        "db",
+        help="manage the database schema",
+        description="Manage the database schema: `db upgrade` applies the pending migrations.",
+    )
     db_sub = db.add_subparsers(dest="db_command", metavar="DB_COMMAND")
     db_sub.required = True
     up = db_sub.add_parser(
@@ -42,10 +53,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "ingest",
         help="store local .xml/.txt/.nc Form D documents (offline)",
         description="Parse and store local Form D documents: full submissions (.txt, .nc) or bare XML "
-        "(.xml), given as files or folders (searched recursively). Documents that fail are recorded "
-        "and reported; the run goes on.",
+        "(.xml), given as files or folders (searched recursively; other files there are skipped and "
+        "reported). Documents that fail are recorded and reported, the run goes on, and the last line "
+        "says how many failed; the exit code is 0 unless --strict.",
     )
     ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="file or folder")
+    ingest.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit with code 1 when any document failed (for scripts); they are recorded either way",
+    )
     add_database_option(ingest)
     add_migrate_option(ingest)
     ingest.set_defaults(handler=_ingest)
@@ -120,7 +137,14 @@ def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def _run(command: str, settings: Settings, migrate: bool, work: Callable[[Store], RunCounts]) -> int:
+def _run(
+    command: str,
+    settings: Settings,
+    migrate: bool,
+    work: Callable[[Store], RunCounts],
+    *,
+    skipped_files: Sequence[Path] = (),
+) -> RunCounts:
     with _open_store(settings, migrate=migrate) as store:
         run_id = store.start_run(command)
         try:
@@ -129,12 +153,20 @@ def _run(command: str, settings: Settings, migrate: bool, work: Callable[[Store]
             store.finish_run(run_id, RunCounts(), status="failed", message=_first_line(exc))
             raise
         store.finish_run(run_id, counts, message=_summary(counts))
-    _report(command, counts, sys.stdout)
-    return EXIT_OK
+    _report(command, counts, skipped_files, sys.stdout)
+    return counts
 
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
-    return _run("ingest", settings, not args.no_migrate, lambda store: ingest_paths(store, args.paths))
+    skipped: list[Path] = []
+    counts = _run(
+        "ingest",
+        settings,
+        not args.no_migrate,
+        lambda store: ingest_paths(store, args.paths, on_skipped=skipped.append),
+        skipped_files=skipped,
+    )
+    return EXIT_FAILED if args.strict and counts.failed else EXIT_OK
 
 
 def _reparse(args: argparse.Namespace, settings: Settings) -> int:
@@ -144,18 +176,23 @@ def _reparse(args: argparse.Namespace, settings: Settings) -> int:
         reparse_dataset_archives(store, counts)
         return counts
 
-    return _run("reparse", settings, not args.no_migrate, work)
+    _run("reparse", settings, not args.no_migrate, work)
+    return EXIT_OK
 
 
 def _summary(counts: RunCounts) -> str:
-    return (
-        f"{counts.discovered} documents: {counts.inserted} inserted, {counts.updated} updated, "
+    documents = "1 document" if counts.discovered == 1 else f"{counts.discovered} documents"
+    text = (
+        f"{documents}: {counts.inserted} inserted, {counts.updated} updated, "
         f"{counts.unchanged} unchanged, {counts.failed} failed"
     )
+    if counts.skipped:
+        text += f"; {counts.skipped} other file{'' if counts.skipped == 1 else 's'} skipped"
+    return text
 
 
-def _report(command: str, counts: RunCounts, out: TextIO) -> None:
-    print(f"{command}: {_summary(counts)}", file=out)
+def _report(command: str, counts: RunCounts, skipped_files: Sequence[Path], out: TextIO) -> None:
+    """The failures and skipped files first, then the summary: the last line says how many failed."""
     for source, reason in counts.failures[:MAX_LISTED_FAILURES]:
         print(f"  failed: {source}: {reason}", file=out)
     if len(counts.failures) > MAX_LISTED_FAILURES:
@@ -163,6 +200,15 @@ def _report(command: str, counts: RunCounts, out: TextIO) -> None:
             f"  ... and {len(counts.failures) - MAX_LISTED_FAILURES} more (see `edgar-ingest failures`)",
             file=out,
         )
+    if skipped_files:
+        names = ", ".join(str(p) for p in skipped_files[:MAX_LISTED_SKIPPED])
+        more = (
+            f" and {len(skipped_files) - MAX_LISTED_SKIPPED} more"
+            if len(skipped_files) > MAX_LISTED_SKIPPED
+            else ""
+        )
+        print(f"  skipped (not .xml, .txt or .nc): {names}{more}", file=out)
+    print(f"{command}: {_summary(counts)}", file=out)
 
 
 # --------------------------------------------------------------------------- history
@@ -185,6 +231,7 @@ TABLE_COLUMNS = (
 
 
 def _history(args: argparse.Namespace, settings: Settings) -> int:
+    require_existing_database(settings)
     with _open_store(settings, migrate=False) as store:
         rows = store.offering_versions(
             cik=args.cik, file_number=args.file_number, accession_number=args.accession
@@ -198,14 +245,14 @@ def _history(args: argparse.Namespace, settings: Settings) -> int:
             else f"accession {args.accession}"
         )
         print(f"edgar-ingest: no stored filing matches {what}.", file=sys.stderr)
-    if args.format == "json":
+    if args.format == "json":  # even empty, valid JSON for a script that reads it
         json.dump([{k: _json_value(v) for k, v in row.items()} for row in rows], sys.stdout, indent=2)
         sys.stdout.write("\n")
     elif args.format == "csv":
         _write_csv(rows, sys.stdout)
     else:
         _write_table(rows, sys.stdout)
-    return EXIT_OK
+    return EXIT_OK if rows else EXIT_FAILED  # a query that matched nothing (DESIGN.md section 3)
 
 
 def _plain(value: Any) -> str:

@@ -21,8 +21,10 @@ from edgar_ingest.commands.options import (
     EXIT_OK,
     EXIT_USAGE,
     add_database_option,
+    add_log_format_option,
     add_migrate_option,
     add_network_options,
+    require_existing_database,
 )
 from edgar_ingest.commands.pipeline import LOCKED_COMMANDS, _held_lock
 from edgar_ingest.errors import ConfigError, UndeclaredUserAgentError
@@ -65,11 +67,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     watch.add_argument(
         "--workers", type=int, default=8, help="requests in flight at once (paced by --max-rps; default 8)"
     )
-    watch.add_argument(
-        "--log-format",
-        choices=("text", "json"),
-        default="text",
-        help="one line per new filing on stdout and progress lines on stderr, as text or JSON objects",
+    add_log_format_option(
+        watch, "one line per new filing on stdout and progress lines on stderr, as text or JSON objects"
     )
     watch.set_defaults(handler=cmd_watch)
 
@@ -183,6 +182,7 @@ def _resend(signum: int, closed: threading.Event) -> None:
 
 
 def cmd_healthcheck(args: argparse.Namespace, settings: Settings) -> int:
+    require_existing_database(settings)
     store = Store.from_url(settings.database_url, migrate=False)
     try:
         last = store.last_poll_ok_at()

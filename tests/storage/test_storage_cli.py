@@ -78,7 +78,7 @@ def test_amendment_chain_through_ingest_and_history(database_url: str, amendment
     assert len([line for line in lines if line.lstrip()[:1].isdigit()]) == 3
 
     missing = run_cli("history", "--cik", "42", database_url=database_url)
-    assert missing.returncode == 0
+    assert missing.returncode == 1  # a query that matched nothing (DESIGN.md section 3)
     assert "no stored filing matches CIK 42" in missing.stderr
 
 

@@ -1,0 +1,174 @@
+"""``failures --retry``: each failure retried the one way that can fix it, or left with the reason.
+
+- Stored bytes (a document that did not parse or store, fetched or read from a local file) are
+  parsed again, and nothing else: no network, no User-Agent needed.
+- A filing that never arrived from EDGAR is fetched again through the polite client.
+- What neither can fix is left as it is, with one sentence saying why and what would: a data-set
+  row (its archive is read again by ``backfill --source datasets`` when the SEC re-publishes it),
+  a data-set archive that could not be downloaded or read, a local file that could not be read.
+
+A retry that fails again updates the same failure row (same accession number, or the same
+bytes' sha256), so the count of unresolved failures never grows from a retry.
+"""
+
+from __future__ import annotations
+
+import enum
+import sys
+from dataclasses import dataclass
+from datetime import date
+from typing import TextIO
+from urllib.parse import urlparse
+
+from edgar_ingest.commands.options import EXIT_OK, EXIT_USAGE
+from edgar_ingest.errors import ConfigError, FetchError, ParseError
+from edgar_ingest.fetch import fetch_filing
+from edgar_ingest.http import EdgarClient
+from edgar_ingest.parse import PARSER_VERSION, parse_document
+from edgar_ingest.records import FilingRef, RawDocument
+from edgar_ingest.settings import Settings
+from edgar_ingest.store import FailureInfo, OutcomeStatus, Store
+
+DATASET_ROW = (
+    "a row of an SEC data-set archive is not retried here: `backfill --source datasets` reads the "
+    "archive again when the SEC re-publishes it, and `backfill --source indexes` or `reconcile "
+    "--sample` fetch the filing's own document"
+)
+DATASET_ARCHIVE = (
+    "a data-set archive (or a row of it without an accession number) is not retried here: a "
+    "`backfill --source datasets` (or `auto`) over its quarter downloads and reads the archive again"
+)
+UNREAD_LOCAL_FILE = (
+    "a local file that could not be read is not retried here (none of its bytes are stored): run "
+    "`edgar-ingest ingest` on it again once it can be read"
+)
+NOTHING_TO_RETRY = (
+    "nothing of it is stored and its source is not a filing on EDGAR, so nothing can be retried"
+)
+NEEDS_USER_AGENT = "it must be fetched from EDGAR again, which needs a User-Agent (see below)"
+
+
+class Remedy(enum.Enum):
+    REPARSE = "reparse"  # parse the stored bytes again
+    REFETCH = "refetch"  # fetch the filing from EDGAR again
+    NONE = "none"  # leave it, saying why
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPlan:
+    failure: FailureInfo
+    remedy: Remedy
+    why_not: str | None = None  # for Remedy.NONE: the one sentence printed
+
+
+def plan_retry(failure: FailureInfo) -> RetryPlan:
+    """How ``failure`` can be retried, judged from its stage, source and stored bytes alone."""
+    source = urlparse(failure.source)
+    # A data-set failure names its archive (a .zip), never a filing: a row that could not be read
+    # (stage dataset) or stored (stage store: its bytes are the whole archive) carries the
+    # filing's accession number; the archive itself (not downloaded, unreadable) carries none.
+    if failure.stage == "dataset" or source.path.lower().endswith(".zip"):
+        return RetryPlan(failure, Remedy.NONE, DATASET_ROW if failure.accession_number else DATASET_ARCHIVE)
+    if failure.has_raw_document:
+        return RetryPlan(failure, Remedy.REPARSE)
+    if source.scheme == "file":
+        return RetryPlan(failure, Remedy.NONE, UNREAD_LOCAL_FILE)
+    if source.scheme in ("http", "https") and source.path.startswith("/Archives/edgar/data/"):
+        return RetryPlan(failure, Remedy.REFETCH)
+    return RetryPlan(failure, Remedy.NONE, NOTHING_TO_RETRY)
+
+
+@dataclass
+class RetryTally:
+    resolved: int = 0
+    still_failing: int = 0
+    not_retried: int = 0
+
+
+def retry_failures(
+    store: Store, settings: Settings, failures: list[FailureInfo], out: TextIO | None = None
+) -> int:
+    """Retry every failure as :func:`plan_retry` says; stored bytes first, then the network."""
+    out = out or sys.stdout
+    plans = [plan_retry(f) for f in failures]
+    tally = RetryTally()
+    for plan in plans:
+        if plan.remedy is Remedy.NONE:
+            tally.not_retried += 1
+            print(f"not retried: {_name(plan.failure)}: {plan.why_not}", file=out)
+    for plan in plans:
+        if plan.remedy is Remedy.REPARSE:
+            raw = store.raw_document_of_failure(plan.failure.id)
+            assert raw is not None  # has_raw_document said so
+            _try(store, plan.failure, raw, tally, out)
+    refetch = [p.failure for p in plans if p.remedy is Remedy.REFETCH]
+    code = EXIT_OK
+    if refetch:
+        try:
+            settings.require_user_agent()
+        except ConfigError as exc:
+            for failure in refetch:
+                tally.not_retried += 1
+                print(f"not retried: {_name(failure)}: {NEEDS_USER_AGENT}", file=out)
+            print(f"edgar-ingest: {exc}", file=sys.stderr)
+            code = EXIT_USAGE
+        else:
+            _refetch(store, settings, refetch, tally, out)
+    print(
+        f"failures retried: {tally.resolved} resolved, {tally.still_failing} still failing, "
+        f"{tally.not_retried} not retried",
+        file=out,
+    )
+    return code
+
+
+def _refetch(
+    store: Store, settings: Settings, failures: list[FailureInfo], tally: RetryTally, out: TextIO
+) -> None:
+    with EdgarClient(settings) as client:
+        for failure in failures:
+            ref = FilingRef(
+                accession_number=failure.accession_number or "",
+                cik="",
+                form_type="D",
+                filing_date=date.min,
+                path=urlparse(failure.source).path,
+            )
+            try:
+                raw = fetch_filing(client, ref)
+                if raw is None:
+                    raise FetchError("EDGAR still has no such file")
+            except FetchError as exc:
+                tally.still_failing += 1
+                store.record_failure(
+                    failure.source, str(exc), stage="fetch", accession_number=failure.accession_number
+                )
+                print(f"still failing: {_name(failure)}: {exc}", file=out)
+                continue
+            _try(store, failure, raw, tally, out)
+
+
+def _try(store: Store, failure: FailureInfo, raw: RawDocument, tally: RetryTally, out: TextIO) -> None:
+    """Parse and store ``raw``; resolve ``failure``, or record the new reason on the same row."""
+    try:
+        filing = parse_document(raw.content)
+    except ParseError as exc:
+        tally.still_failing += 1
+        # With the bytes and the accession number the failure was keyed by: the same row.
+        store.record_failure(
+            failure.source, str(exc), stage="parse", accession_number=failure.accession_number, raw=raw
+        )
+        print(f"still failing: {_name(failure)}: {exc}", file=out)
+        return
+    outcome = store.save(raw, filing, PARSER_VERSION)
+    if outcome.status is OutcomeStatus.FAILED:  # the store recorded why, on the filing's row
+        tally.still_failing += 1
+        print(f"still failing: {_name(failure)}: {outcome.reason}", file=out)
+        return
+    store.resolve_failure(failure.id)
+    tally.resolved += 1
+    print(f"resolved: {_name(failure)} ({outcome.status.value})", file=out)
+
+
+def _name(failure: FailureInfo) -> str:
+    return failure.accession_number or failure.source
