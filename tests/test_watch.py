@@ -501,3 +501,21 @@ def test_polls_and_the_catch_up_share_one_limiter_and_never_exceed_the_rate(
     assert len(stored(url)) == 30
     assert server.count() >= 32  # the feed, the index and 30 filings
     assert server.max_requests_in_any_sliding_second() <= 5
+
+
+def test_a_catch_up_that_finds_no_index_where_edgar_surely_has_one_fails_like_sync(
+    server: FakeEdgar, tmp_path: Any
+) -> None:
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    clock = ShiftedClock(datetime(2024, 1, 12, 12, 0, tzinfo=ET))
+    server.add_feed_entries([])  # the feed answers; no daily index does (a wrong host would not)
+    watcher, store, _out, _log, _stop = make_watcher(
+        server, url, clock=clock, checkpoint=date(2024, 1, 2), once=True
+    )
+
+    assert watcher.run() is False
+
+    [(status, message)] = runs(store, "catch-up")
+    assert status == "failed"
+    assert "none of the 8 business days from 2024-01-03 to 2024-01-12 has a daily index" in (message or "")
+    assert store.get_checkpoint() == date(2024, 1, 2)
