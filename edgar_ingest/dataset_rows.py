@@ -10,7 +10,6 @@ table, line and column: the filing fails, nothing is rounded or guessed.
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from decimal import Decimal
 from typing import cast
@@ -30,6 +29,7 @@ from edgar_ingest.normalise import (
     new_sec_header,
     new_signature,
     previous_accession,
+    whole_number_digits,
 )
 from edgar_ingest.records import (
     SOURCE_DATASET,
@@ -197,8 +197,6 @@ _YEAR_OF_INC = {
     "withinfiveyears": "within_five_years",
     "yettobeformed": "yet_to_be_formed",
 }
-_MAX_DIGITS = 12  # the schema's amounts and counts: 0..999,999,999,999
-_ZERO_FRACTION = re.compile(r"([0-9]{1,12})\.0+")  # "1500.00": the same whole number, written long
 _ZERO = Decimal(0)
 
 
@@ -241,13 +239,11 @@ def _optional_flag(value: str | None, column: str) -> bool | None:
 
 
 def _whole_number(value: str, column: str) -> str:
-    """The digits of a whole number of at most 12 ASCII digits, else ``BadValue``."""
-    if len(value) <= _MAX_DIGITS and value.isdigit() and value.isascii():
-        return value
-    match = _ZERO_FRACTION.fullmatch(value)
-    if match is None:
-        raise BadValue(column, value, f"a whole number of at most {_MAX_DIGITS} ASCII digits")
-    return match.group(1)
+    """The digits of a whole number the schema allows (as the XML parser's), else ``BadValue``."""
+    digits = whole_number_digits(value)
+    if digits is None:
+        raise BadValue(column, value, "a whole number of at most 12 ASCII digits")
+    return digits
 
 
 def _amount(value: str | None, column: str) -> Decimal | None:

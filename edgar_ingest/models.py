@@ -6,9 +6,9 @@ Alembic's ``check`` to prove that the models and the migrations agree.
 
 Naming follows PUDL: dates end in ``_date``, instants in ``_at`` (timezone-aware, UTC), booleans
 start with ``is_``/``has_``, sizes and counts carry their unit (``_bytes``, ``_count``).
-Amounts are exact decimals (``Amount``), never floats. Child tables of ``filings`` are keyed by
-``(filing_id, <thing>_index)`` so that document order is kept and a re-derivation is a plain
-delete-and-insert.
+Amounts are whole dollars stored as BIGINT (``Amount``), never floats. Child tables of
+``filings`` are keyed by ``(filing_id, <thing>_index)`` so that document order is kept and a
+re-derivation is a plain delete-and-insert.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator, TypeEngine
+from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -30,52 +30,35 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-AMOUNT_PRECISION = 20
-AMOUNT_SCALE = 2
-
-
-class _SqliteExactNumeric(sa.Numeric[Decimal]):
-    """NUMERIC on SQLite without SQLAlchemy's float conversion (``Amount`` does the conversion)."""
-
-    def bind_processor(self, dialect: Dialect) -> None:
-        return None
-
-    def result_processor(self, dialect: Dialect, coltype: object) -> None:
-        return None
+# The Form D schema's amounts and investor counts: whole numbers from 0 to 999,999,999,999.
+MAX_AMOUNT = 999_999_999_999
 
 
 class Amount(TypeDecorator[Decimal]):
-    """An exact amount of US dollars: NUMERIC(20, 2).
+    """Whole US dollars, stored as BIGINT: exact, and summed exactly, by plain SQL on both databases.
 
-    PostgreSQL stores it natively. SQLite has no decimal type: SQLAlchemy's ``Numeric`` would bind
-    a float, so whole amounts (every Form D amount seen so far) are bound as integers, which SQLite
-    stores exactly, and fractional ones as decimal text (NUMERIC affinity keeps 15 significant
-    digits). Values read back are ``Decimal``.
+    The Form D schema allows whole numbers from 0 to 999,999,999,999 only, and both parsers refuse
+    anything else; a value outside that (a fraction, a negative, 13 digits) is refused here too,
+    with ``ValueError``, never rounded. Values come back as ``Decimal``, as the records hold them.
     """
 
-    impl = sa.Numeric(AMOUNT_PRECISION, AMOUNT_SCALE)
+    impl = sa.BigInteger
     cache_ok = True
 
-    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        if dialect.name == "sqlite":
-            return dialect.type_descriptor(_SqliteExactNumeric(AMOUNT_PRECISION, AMOUNT_SCALE))
-        return dialect.type_descriptor(sa.Numeric(AMOUNT_PRECISION, AMOUNT_SCALE))
-
-    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
-        if value is None or dialect.name != "sqlite":
-            return value
-        if not isinstance(value, Decimal):
+    def process_bind_param(self, value: Decimal | int | None, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, Decimal | int):
             raise TypeError(f"amounts must be Decimal, not {type(value).__name__}")
-        if value == value.to_integral_value():
-            return int(value)
-        return str(value)
+        if value != int(value) or not 0 <= value <= MAX_AMOUNT:
+            raise ValueError(
+                f"{value} is not a whole number of dollars from 0 to 999,999,999,999, the only amounts "
+                "a Form D allows: it is refused, never rounded"
+            )
+        return int(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
-        if value is None or isinstance(value, Decimal):
-            return value
-        if isinstance(value, float):
-            return Decimal(repr(value))
-        return Decimal(value)
+        return None if value is None else Decimal(value)
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -193,8 +176,8 @@ class FilingRow(Base):
     sales_amounts_clarification: Mapped[str | None] = mapped_column(sa.Text)
     # Item 14
     has_non_accredited_investors: Mapped[bool] = mapped_column(sa.Boolean)
-    non_accredited_investors: Mapped[int | None] = mapped_column(sa.Integer)
-    total_investors: Mapped[int | None] = mapped_column(sa.Integer)
+    non_accredited_investors: Mapped[int | None] = mapped_column(sa.BigInteger)
+    total_investors: Mapped[int | None] = mapped_column(sa.BigInteger)
     # Item 15
     sales_commissions: Mapped[Decimal | None] = mapped_column(Amount)
     is_sales_commissions_estimate: Mapped[bool] = mapped_column(sa.Boolean)

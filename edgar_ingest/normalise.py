@@ -1,8 +1,8 @@
 """Normalisation shared by the two parsers: the Form D XML (``parse``) and the data sets (``datasets``).
 
 Both must turn the same filing into the same record, so the rules that are not specific to one
-source live here once: the ``None`` placeholder, the checkbox texts, accession numbers, and the
-fast record constructors. Pure: no I/O, no state.
+source live here once: the ``None`` placeholder, the checkbox texts, whole numbers (amounts and
+counts), accession numbers, and the fast record constructors. Pure: no I/O, no state.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from edgar_ingest.records import (
 __all__ = [
     "ACCESSION_DASHED",
     "FALSE_TEXTS",
+    "MAX_WHOLE_NUMBER",
     "PLACEHOLDERS",
     "TRUE_TEXTS",
     "fast_constructor",
@@ -43,6 +44,7 @@ __all__ = [
     "new_signature",
     "normalise_accession_number",
     "previous_accession",
+    "whole_number_digits",
 ]
 
 # ----------------------------------------------------------------------------- values
@@ -54,6 +56,23 @@ PLACEHOLDERS = frozenset({"None", "NONE", "none"})
 # ~1% a filing.
 TRUE_TEXTS = frozenset({"true", "True", "TRUE", "Y", "y", "YES", "Yes", "yes", "1"})
 FALSE_TEXTS = frozenset({"false", "False", "FALSE", "N", "n", "NO", "No", "no", "0"})
+
+# The schema's amounts and investor counts (POSITIVE_INTEGER_TYPE, and AMOUNT_OR_INDEFINITE's
+# digits): whole numbers from 0 to 999,999,999,999, i.e. at most 12 digits.
+MAX_WHOLE_NUMBER = 999_999_999_999
+_MAX_DIGITS = 12
+_ZERO_FRACTION = re.compile(r"([0-9]{1,12})\.0+")  # "1500.00": the same whole number, written long
+
+
+def whole_number_digits(text: str) -> str | None:
+    """The digits of a whole number the Form D schema allows (1 to 12 ASCII digits, or the same
+    followed by a zero fraction such as ``.00``), else None: a fraction, ``1,000``, 13 digits,
+    a sign or non-ASCII digits are not amounts, and are never rounded or cleaned into one."""
+    if len(text) <= _MAX_DIGITS and text.isdigit() and text.isascii():
+        return text
+    match = _ZERO_FRACTION.fullmatch(text)
+    return None if match is None else match.group(1)
+
 
 # ----------------------------------------------------------------------------- accession numbers
 

@@ -30,7 +30,6 @@ filed: dropping it would make the recipient list disagree with the document.
 from __future__ import annotations
 
 import dataclasses
-import re
 import threading
 from datetime import date, datetime
 from decimal import Decimal
@@ -56,6 +55,7 @@ from edgar_ingest.normalise import new_sec_header as _new_sec_header
 from edgar_ingest.normalise import new_signature as _new_signature
 from edgar_ingest.normalise import normalise_accession_number
 from edgar_ingest.normalise import previous_accession as _previous_accession
+from edgar_ingest.normalise import whole_number_digits as _whole_number_digits
 from edgar_ingest.records import (
     Address,
     Filer,
@@ -416,8 +416,6 @@ def _filer(cik: str | None, name: str | None, file_number: str | None, accession
 
 # ----------------------------------------------------------------------------- XML values
 
-_DECIMAL = re.compile(r"\d+(?:\.\d+)?")
-
 # A section's leaves are gathered in one pass over ``element.iter()`` into a dict keyed by tag:
 # one lxml proxy per element and a few dict operations, which is what makes the parser fast
 # (no XPath, no ``find``, no Python call per field). Tags that occur under several parents of
@@ -521,15 +519,18 @@ def _optional_flag(values: _Values, tag: str) -> bool | None:
 _ZERO = Decimal(0)  # over half the amounts filed are "0" (fees, commissions, minimum investment)
 
 
+_WHOLE_DOLLARS = "a whole number of dollars from 0 to 999,999,999,999"
+
+
 def _decimal(tag: str, text: str) -> Decimal:
+    """An amount as the schema allows it (whole dollars, at most 12 digits), else malformed: a
+    fraction, ``1,000`` or 13 digits is refused naming the element, never rounded or cleaned."""
     if text == "0":  # Decimal is immutable: one shared instance, without the ~200 ns construction
         return _ZERO
-    if text.isascii() and text.isdigit():
-        return Decimal(text)
-    cleaned = "".join(text.split()).replace(",", "")
-    if not _DECIMAL.fullmatch(cleaned):
-        raise _malformed_value(tag, text, "an amount in dollars")
-    return Decimal(cleaned)
+    digits = _whole_number_digits(text)
+    if digits is None:
+        raise _malformed_value(tag, text, _WHOLE_DOLLARS)
+    return Decimal(digits)
 
 
 def _amount(values: _Values, tag: str) -> Decimal | None:
@@ -552,15 +553,14 @@ def _amount_or_indefinite(values: _Values, tag: str) -> tuple[Decimal | None, bo
 
 
 def _integer(values: _Values, tag: str) -> int | None:
+    """A count (investors) or year: a whole number as the schema allows it, else malformed."""
     text = values.get(tag)
     if text is None:
         return None
-    if text.isascii() and text.isdigit():  # the usual case, without the clean-up below
-        return int(text)
-    cleaned = "".join(text.split()).replace(",", "")
-    if not (cleaned.isascii() and cleaned.isdigit()):
-        raise _malformed_value(tag, text, "a whole number")
-    return int(cleaned)
+    digits = _whole_number_digits(text)
+    if digits is None:
+        raise _malformed_value(tag, text, "a whole number from 0 to 999,999,999,999")
+    return int(digits)
 
 
 def _date(values: _Values, tag: str) -> date | None:

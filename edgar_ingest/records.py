@@ -4,7 +4,8 @@ Every record is a frozen dataclass so that a stage can never mutate what another
 Stages depend on this module, never on each other.
 
 Normalisation rules (applied by the parser, relied on by the store):
-- amounts are ``Decimal`` (never float); "Indefinite" is ``None`` plus an explicit ``True`` flag;
+- amounts are whole-dollar ``Decimal`` (never float; the schema allows 0 to 999,999,999,999);
+  "Indefinite" is ``None`` plus an explicit ``True`` flag;
 - booleans come from ``true``/``false``; an absent checkbox is ``False``;
 - empty elements and ``None`` placeholders are ``None`` (or an empty tuple for lists);
 - dates are ``date``; the header's acceptance time is an aware ``datetime`` in US/Eastern;

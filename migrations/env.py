@@ -58,6 +58,12 @@ def run_migrations_online() -> None:
     engine = create_engine_for(_database_url())
     try:
         with engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                # As edgar_ingest.store.upgrade does: a table rebuilt by batch mode is dropped, and
+                # with foreign keys on that DROP would delete the rows referencing it (CASCADE).
+                # Set on the driver's connection, before any transaction (where it is ignored);
+                # the engine, and so the connection, is thrown away afterwards.
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
             _run_with(conn)
             conn.commit()
     finally:

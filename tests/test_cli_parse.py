@@ -44,11 +44,12 @@ def test_json_output_is_the_full_record_with_exact_amounts(fixtures_dir: Path) -
     assert len(record["document"]["co_issuers"]) == 2
 
 
-def test_json_keeps_decimal_cents_and_indefinite_as_null_with_flag(fixtures_dir: Path) -> None:
+def test_json_writes_amounts_as_strings_and_indefinite_as_null_with_flag(fixtures_dir: Path) -> None:
     result = run_cli(fixtures_dir / "formd" / "indefinite_amounts.xml", "--format", "json")
     assert result.returncode == 0, result.stderr
     offering = json.loads(result.stdout)["document"]["offering"]
-    assert offering["total_amount_sold"] == "1234567.89"
+    assert offering["total_amount_sold"] == "1234567"
+    assert (offering["minimum_investment"], offering["sales_commissions"]) == ("25000", "15000")
     assert (offering["total_offering_amount"], offering["is_offering_amount_indefinite"]) == (None, True)
     assert (offering["total_remaining"], offering["is_remaining_indefinite"]) == (None, True)
 

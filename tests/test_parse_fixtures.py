@@ -334,7 +334,7 @@ def test_indefinite_amounts_are_none_with_flag_never_zero(fixtures_dir: Path) ->
             is_first_sale_yet_to_occur=True,
             total_offering_amount=None,
             is_offering_amount_indefinite=True,
-            total_amount_sold=Decimal("1234567.89"),  # "1,234,567.89": exact, commas dropped
+            total_amount_sold=Decimal(1234567),
             total_remaining=None,
             is_remaining_indefinite=True,
         ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import resource
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -221,6 +222,61 @@ def test_value_outside_the_schema_is_malformed_and_named(
     assert old in content
     error = refused(content.replace(old, new), MalformedDocumentError)
     assert f"<{tag}>" in str(error)
+
+
+# Amounts and investor counts: the schema allows whole numbers from 0 to 999,999,999,999 only.
+AMOUNT_ELEMENTS = [
+    (b"<totalAmountSold>250000<", "totalAmountSold"),
+    (b"<totalOfferingAmount>1500000<", "totalOfferingAmount"),
+    (b"<totalRemaining>1250000<", "totalRemaining"),
+    (b"<minimumInvestmentAccepted>25000<", "minimumInvestmentAccepted"),
+    (b"<dollarAmount>15000<", "dollarAmount"),
+    (b"<totalNumberAlreadyInvested>12<", "totalNumberAlreadyInvested"),
+    (b"<numberNonAccreditedInvestors>3<", "numberNonAccreditedInvestors"),
+]
+NOT_WHOLE_NUMBERS = [
+    "1000000.01",
+    "0.5",
+    "1,000",
+    "1 000",
+    "1000000000000",
+    "-5",
+    "+5",
+    "1e6",
+    "\u0661\u0662",
+]
+
+
+@pytest.mark.parametrize("value", NOT_WHOLE_NUMBERS)
+@pytest.mark.parametrize(("old", "tag"), AMOUNT_ELEMENTS)
+def test_an_amount_or_count_the_schema_does_not_allow_is_refused_never_rounded(
+    fixtures_dir: Path, old: bytes, tag: str, value: str
+) -> None:
+    content = (fixtures_dir / "formd" / "form_d_complete.xml").read_bytes()
+    assert old in content
+    bad = old.replace(old[len(tag) + 2 : -1], value.encode())
+    error = refused(content.replace(old, bad, 1), MalformedDocumentError)
+    message = str(error)
+    assert f"<{tag}>{value}</{tag}>" in message
+    assert "999,999,999,999" in message
+    assert message.count(". ") == 0  # one sentence
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [(" 250000 ", 250000), ("250000.00", 250000), ("999999999999", 999_999_999_999), ("0", 0)],
+)
+def test_whole_numbers_are_read_exactly_in_every_spelling_the_data_sets_accept(
+    fixtures_dir: Path, written: str, read: int
+) -> None:
+    content = (fixtures_dir / "formd" / "form_d_complete.xml").read_bytes()
+    content = content.replace(b"<totalAmountSold>250000<", f"<totalAmountSold>{written}<".encode())
+    content = content.replace(
+        b"<totalNumberAlreadyInvested>12<", f"<totalNumberAlreadyInvested>{written}<".encode()
+    )
+    offering = parse_form_d_xml(content).offering
+    assert offering.total_amount_sold == Decimal(read)
+    assert offering.total_investors == read
 
 
 def test_document_without_offering_data_is_malformed(fixtures_dir: Path) -> None:

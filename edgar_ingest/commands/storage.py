@@ -269,8 +269,9 @@ def _plain(value: Any) -> str:
 
 
 def _json_value(value: Any) -> Any:
+    # Amounts are strings ("686000000"), always: a JSON number may be read as a float.
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else format(value.normalize(), "f")
+        return _plain(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
     return value

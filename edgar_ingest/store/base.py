@@ -1,12 +1,12 @@
 """What every part of the ``Store`` shares: the table handles, chunking of IN lists, and
-``StoreBase`` (the engine, the write-transaction engine and the clock).
+``StoreBase`` (the engine, the write-transaction engine, the clock and the bulk ``RowWriter``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Final
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -32,9 +32,8 @@ from edgar_ingest.models import (
     SourceDisagreementRow,
 )
 from edgar_ingest.store.engine import _SQLITE_BEGIN_OPTION, _is_configured
-
-# Parameters per IN (...) list: well under SQLite's and PostgreSQL's limits.
-_IN_CHUNK: Final = 500
+from edgar_ingest.store.inserts import RowWriter
+from edgar_ingest.store.inserts import _chunks as _chunks
 
 
 def _table(model: type[Base]) -> sa.Table:
@@ -61,31 +60,14 @@ _locks: Final = _table(LockRow)
 _dataset_archives: Final = _table(DatasetArchiveRow)
 _disagreements: Final = _table(SourceDisagreementRow)
 
-# Children of a filing, parents before children (insert order; delete in reverse).
-_CHILD_TABLES: Final = (
-    _filers,
-    _issuers,
-    _previous_names,
-    _persons,
-    _relationships,
-    _recipients,
-    _recipient_states,
-    _exemptions,
-    _signatures,
-)
-
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _chunks(values: Sequence[Any], size: int = _IN_CHUNK) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
 class StoreBase:
-    """The engine, the SQLite write-transaction engine and the clock every part of the store uses."""
+    """What every part of the store uses: the engine, the SQLite write-transaction engine, the clock
+    and the ``RowWriter`` of bulk inserts for the engine's dialect."""
 
     def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = _utc_now) -> None:
         if not _is_configured(engine):
@@ -94,6 +76,7 @@ class StoreBase:
         self._clock = clock
         # Write transactions on SQLite take the write lock at BEGIN (no read-then-upgrade deadlock).
         self._writer = engine.execution_options(**{_SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+        self._rows = RowWriter(engine.dialect)
 
     @property
     def dialect(self) -> str:

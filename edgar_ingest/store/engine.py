@@ -8,6 +8,7 @@ only way the schema is created.
 from __future__ import annotations
 
 import importlib.resources
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
@@ -86,23 +87,41 @@ def alembic_config(database_url: str | None = None, connection: Connection | Non
     return config
 
 
-def upgrade(target: str | Engine, revision: str = "head") -> None:
-    """Apply the migrations up to ``revision`` (idempotent: nothing to do when up to date)."""
+def _migrate(target: str | Engine, run: Callable[[Config], None]) -> None:
+    """Run Alembic in one transaction. On SQLite, foreign keys are off meanwhile, as SQLite's own
+    procedure for schema changes asks: batch mode rebuilds a table by copying it and dropping the
+    original, and with foreign keys on, that DROP deletes every row that references the table
+    through ON DELETE CASCADE (a filing's issuers, persons, ...). They are checked before commit."""
     engine = create_engine_for(target) if isinstance(target, str) else target
     try:
-        with engine.begin() as conn:
-            command.upgrade(alembic_config(connection=conn), revision)
+        with engine.connect() as conn:
+            if engine.dialect.name != "sqlite":
+                with conn.begin():
+                    run(alembic_config(connection=conn))
+                return
+            # On the driver's connection, before SQLAlchemy begins: a PRAGMA inside a transaction
+            # would be ignored.
+            driver = conn.connection.driver_connection
+            assert driver is not None
+            driver.execute("PRAGMA foreign_keys=OFF")
+            try:
+                with conn.begin():
+                    run(alembic_config(connection=conn))
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"the migration left rows without their parent: {broken[:5]}")
+            finally:
+                driver.execute("PRAGMA foreign_keys=ON")
     finally:
         if isinstance(target, str):
             engine.dispose()
+
+
+def upgrade(target: str | Engine, revision: str = "head") -> None:
+    """Apply the migrations up to ``revision`` (idempotent: nothing to do when up to date)."""
+    _migrate(target, lambda config: command.upgrade(config, revision))
 
 
 def downgrade(target: str | Engine, revision: str = "base") -> None:
     """Revert the migrations down to ``revision`` (``base`` drops everything)."""
-    engine = create_engine_for(target) if isinstance(target, str) else target
-    try:
-        with engine.begin() as conn:
-            command.downgrade(alembic_config(connection=conn), revision)
-    finally:
-        if isinstance(target, str):
-            engine.dispose()
+    _migrate(target, lambda config: command.downgrade(config, revision))

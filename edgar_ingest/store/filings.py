@@ -3,9 +3,12 @@
 ``FilingWrites`` stores filings idempotently, keyed by their natural key (the accession number, or
 ``sha256:<hex>`` of the raw bytes for a bare XML that has none): storing the same record again
 changes nothing, a different record (new parser version, corrected bytes) re-derives every row
-of the filing in the same transaction. ``save_many`` writes a batch in one transaction with bulk
-statements; when the bulk write fails, each document is retried in its own savepoint so that a
-bad one rolls back alone and is recorded in ``failures`` while the others are stored.
+of the filing in the same transaction. ``save_many`` writes a batch in one transaction with one
+bulk statement per table (``inserts.RowWriter``: COPY on PostgreSQL, executemany on SQLite, rows
+built as tuples by ``rows``, keys looked up by index probes); when the bulk write fails, each
+document is retried in its own savepoint so that a bad one rolls back alone and is recorded in
+``failures`` while the others are stored. The digests that tell an unchanged record are those of
+``digest``.
 
 Offering identity (DESIGN.md section 3): the offering key is the primary issuer's SEC file number
 from the header. A filing without one joins the offering of its ``previousAccessionNumber`` when
@@ -15,20 +18,56 @@ stands alone under ``accession:<accession number>`` or, for a bare XML, ``sha256
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from edgar_ingest.records import SOURCE_FILING, FormDFiling, RawDocument
-from edgar_ingest.store.base import _CHILD_TABLES, _chunks, _failures, _filings
+from edgar_ingest.store.base import _chunks, _failures, _filings
+from edgar_ingest.store.digest import record_digests
+from edgar_ingest.store.inserts import RowLayout
 from edgar_ingest.store.ledger import Ledger
-from edgar_ingest.store.rows import _child_rows, _filing_columns
+from edgar_ingest.store.rows import CHILD_LAYOUTS, FILING_RECORD_COLUMNS, ChildRows, filing_record_values
+
+# The columns of ``filings`` a write sets (an insert also sets ``id`` and ``created_at``).
+_FILING_COLUMNS: Final = (
+    "filing_key",
+    *FILING_RECORD_COLUMNS,
+    "offering_key",
+    "parser_version",
+    "record_sha256",
+    "document_sha256",
+    "raw_document_id",
+    "updated_at",
+)
+_FILING_INSERT: Final = RowLayout(_filings, ("id", *_FILING_COLUMNS, "created_at"))
+_FILING_UPDATE: Final = RowLayout(_filings, ("id", *_FILING_COLUMNS))  # by id
+# What a write needs to know of the filings stored already.
+_STORED: Final = (
+    "id",
+    "filing_key",
+    "accession_number",
+    "document_sha256",
+    "record_sha256",
+    "parser_version",
+    "raw_document_id",
+    "source",
+)
+# A keyless filing takes its previous filing's offering key (the followers of some filings).
+_REKEY_FOLLOWERS: Final = (
+    "UPDATE filings SET offering_key = ("
+    "SELECT previous.offering_key FROM filings AS previous "
+    "WHERE previous.accession_number = filings.previous_accession_number) "
+    "WHERE filings.file_number IS NULL AND filings.{in} AND EXISTS ("
+    "SELECT 1 FROM filings AS previous WHERE previous.accession_number = filings.previous_accession_number "
+    "AND previous.offering_key != filings.offering_key) "
+    "RETURNING filings.accession_number"
+)
 
 # --------------------------------------------------------------------------- keys
 
@@ -77,16 +116,13 @@ class _Prepared:
 
 
 def _prepare(raw: RawDocument, filing: FormDFiling, parser_version: str) -> _Prepared:
-    document_digest = hashlib.sha256(repr(filing.document).encode("utf-8")).hexdigest()
-    origin = "" if filing.source == SOURCE_FILING else f"{filing.source}|"
+    digest, document_digest = record_digests(filing)
     return _Prepared(
         raw=raw,
         filing=filing,
         parser_version=parser_version,
         filing_key=filing_key_for(filing, raw.sha256),
-        # A data-set record differs from the filing's own even where every value agrees (filing
-        # records keep the digest they always had).
-        digest=hashlib.sha256(f"{origin}{filing.header!r}|{document_digest}".encode()).hexdigest(),
+        digest=digest,
         document_digest=document_digest,
     )
 
@@ -141,8 +177,12 @@ class FilingWrites(Ledger):
                     results = [self._write_isolated(conn, p) for p in batch]
                 for i, outcome in zip(round_indexes, results, strict=True):
                     outcomes[i] = outcome
-            if any(o is not None and o.status != OutcomeStatus.UNCHANGED for o in outcomes):
-                self._rekey_orphan_amendments(conn)
+            written = (
+                p.filing.accession_number
+                for p, o in zip(prepared, outcomes, strict=True)
+                if o is not None and o.status in (OutcomeStatus.INSERTED, OutcomeStatus.UPDATED)
+            )
+            self._rekey_orphan_amendments(conn, [a for a in written if a])
         return [o for o in outcomes if o is not None]
 
     def _write_isolated(self, conn: Connection, item: _Prepared) -> Outcome:
@@ -171,26 +211,17 @@ class FilingWrites(Ledger):
         from a bare XML takes that row over (its key becomes the accession number).
         """
         now = self._now()
-        columns = (
-            _filings.c.id,
-            _filings.c.filing_key,
-            _filings.c.accession_number,
-            _filings.c.document_sha256,
-            _filings.c.record_sha256,
-            _filings.c.parser_version,
-            _filings.c.raw_document_id,
-            _filings.c.source,
-        )
         existing: dict[str, Any] = {}
-        for chunk in _chunks([p.filing_key for p in batch]):
-            for row in conn.execute(sa.select(*columns).where(_filings.c.filing_key.in_(chunk))):
-                existing[row.filing_key] = row
+        keys = [p.filing_key for p in batch]
+        for row in self._rows.select_in(conn, _filings, _STORED, "filing_key", keys):
+            existing[row.filing_key] = row
         by_document: dict[str, Any] = {}
         unmatched = sorted({p.document_digest for p in batch if p.filing_key not in existing})
-        for chunk in _chunks(unmatched):
-            for row in conn.execute(sa.select(*columns).where(_filings.c.document_sha256.in_(chunk))):
-                if row.document_sha256 not in by_document or row.accession_number is None:
-                    by_document[row.document_sha256] = row
+        # Ordered so that of several filings sharing a document the first stored is met first.
+        same = self._rows.select_in(conn, _filings, _STORED, "document_sha256", unmatched, order_by="id")
+        for row in same:
+            if row.document_sha256 not in by_document or row.accession_number is None:
+                by_document[row.document_sha256] = row
         outcomes: list[Outcome] = []
         inserts: list[_Prepared] = []
         updates: list[tuple[_Prepared, Any]] = []
@@ -227,50 +258,44 @@ class FilingWrites(Ledger):
         if written:
             raw_ids = self._store_raw_documents(conn, [p.raw for p in written], now)
             offering_keys = self._offering_keys(conn, written)
-            rows: dict[str, dict[str, Any]] = {}
-            for p in written:
-                rows[p.filing_key] = {
-                    **_filing_columns(p.filing),
-                    "offering_key": offering_keys[p.filing_key],
-                    "parser_version": p.parser_version,
-                    "record_sha256": p.digest,
-                    "document_sha256": p.document_digest,
-                    "raw_document_id": raw_ids[p.raw.sha256],
-                    "updated_at": now,
-                }
+            # The values of FILING_COLUMNS.
+            rows = {
+                p.filing_key: (
+                    p.filing_key,
+                    *filing_record_values(p.filing),
+                    offering_keys[p.filing_key],
+                    p.parser_version,
+                    p.digest,
+                    p.document_digest,
+                    raw_ids[p.raw.sha256],
+                    now,
+                )
+                for p in written
+            }
             filing_ids: dict[str, int] = {}
             if inserts:
-                insert_rows = [
-                    {**rows[p.filing_key], "filing_key": p.filing_key, "created_at": now} for p in inserts
-                ]
-                # executemany, then read the ids back: on PostgreSQL a multi-row INSERT ... RETURNING
-                # is one huge statement that psycopg re-parses every time (it caches short ones).
-                conn.execute(sa.insert(_filings), insert_rows)
-                new_keys = [p.filing_key for p in inserts]
-                for chunk in _chunks(new_keys):
-                    id_rows = conn.execute(
-                        sa.select(_filings.c.id, _filings.c.filing_key).where(
-                            _filings.c.filing_key.in_(chunk)
-                        )
-                    )
-                    filing_ids.update((key, filing_id) for filing_id, key in id_rows)
+                new_ids = self._rows.allocate_ids(conn, _filings, len(inserts))
+                self._rows.insert(
+                    conn,
+                    _FILING_INSERT,
+                    [(i, *rows[p.filing_key], now) for i, p in zip(new_ids, inserts, strict=True)],
+                )
+                filing_ids.update(zip([p.filing_key for p in inserts], new_ids, strict=True))
             if updates:
                 update_ids = [old.id for _, old in updates]
-                for table in reversed(_CHILD_TABLES):
-                    for chunk in _chunks(update_ids):
-                        conn.execute(sa.delete(table).where(table.c.filing_id.in_(chunk)))
-                conn.execute(
-                    sa.update(_filings).where(_filings.c.id == sa.bindparam("_filing_id")),
-                    [
-                        {**rows[p.filing_key], "filing_key": p.filing_key, "_filing_id": old.id}
-                        for p, old in updates
-                    ],
-                )
+                for layout in reversed(CHILD_LAYOUTS):
+                    delete = f"DELETE FROM {layout.table.name} WHERE {{in}}"
+                    self._rows.execute_in(conn, delete, "filing_id", update_ids)
+                self._rows.update(conn, _FILING_UPDATE, [(old.id, *rows[p.filing_key]) for p, old in updates])
                 for p, old in updates:
                     filing_ids[p.filing_key] = old.id
                 replaced = {old.raw_document_id for p, old in updates} - set(raw_ids.values())
                 self._delete_unreferenced_raw(conn, sorted(replaced))
-            self._insert_children(conn, [(filing_ids[p.filing_key], p.filing) for p in written])
+            children = ChildRows()
+            for p in written:
+                children.add(filing_ids[p.filing_key], p.filing)
+            for layout, child_rows in children.rows.items():
+                self._rows.insert(conn, layout, child_rows)
         self._resolve_failures_for(conn, batch, now)
         return outcomes
 
@@ -284,13 +309,9 @@ class FilingWrites(Ledger):
             }
         )
         known: dict[str, str] = {}
-        for chunk in _chunks(wanted):
-            for row in conn.execute(
-                sa.select(_filings.c.accession_number, _filings.c.offering_key).where(
-                    _filings.c.accession_number.in_(chunk)
-                )
-            ):
-                known[row.accession_number] = row.offering_key
+        columns = ("accession_number", "offering_key")
+        for row in self._rows.select_in(conn, _filings, columns, "accession_number", wanted):
+            known[row.accession_number] = row.offering_key
         keys: dict[str, str] = {}
         for p in batch:
             filing = p.filing
@@ -306,39 +327,21 @@ class FilingWrites(Ledger):
                 known[filing.accession_number] = key
         return keys
 
-    def _rekey_orphan_amendments(self, conn: Connection) -> None:
-        """Filings without file number join their previous filing's offering once it is stored."""
-        previous = _filings.alias("previous")
-        previous_key = (
-            sa.select(previous.c.offering_key)
-            .where(previous.c.accession_number == _filings.c.previous_accession_number)
-            .scalar_subquery()
-        )
-        stmt = (
-            sa.update(_filings)
-            .where(
-                _filings.c.file_number.is_(None),
-                _filings.c.previous_accession_number.is_not(None),
-                sa.exists().where(
-                    previous.c.accession_number == _filings.c.previous_accession_number,
-                    previous.c.offering_key != _filings.c.offering_key,
-                ),
-            )
-            .values(offering_key=previous_key)
-        )
-        for _ in range(10):  # chains of keyless amendments converge one link per pass
-            if conn.execute(stmt).rowcount == 0:
-                break
+    def _rekey_orphan_amendments(self, conn: Connection, written: Iterable[str]) -> None:
+        """Filings without file number join their previous filing's offering once it is stored.
 
-    def _insert_children(self, conn: Connection, filings: list[tuple[int, FormDFiling]]) -> None:
-        collected: dict[str, list[dict[str, Any]]] = {t.name: [] for t in _CHILD_TABLES}
-        for filing_id, filing in filings:
-            for name, rows in _child_rows(filing).items():
-                collected[name].extend({"filing_id": filing_id, **row} for row in rows)
-        for table in _CHILD_TABLES:
-            rows = collected[table.name]
-            if rows:
-                conn.execute(sa.insert(table), rows)
+        ``written`` are the accession numbers of the filings this save inserted or updated. The
+        filings stored before were all keyed after their previous filing (every save re-keys),
+        so only the followers of a written filing can have fallen behind, then the followers of
+        those re-keyed, one link per pass: the statement touches those, not every keyless filing
+        of the database.
+        """
+        changed = sorted(set(written))
+        for _ in range(10):  # chains of keyless amendments converge one link per pass
+            returned = self._rows.execute_in(conn, _REKEY_FOLLOWERS, "previous_accession_number", changed)
+            changed = sorted({row.accession_number for row in returned if row.accession_number})
+            if not changed:
+                break
 
     def _resolve_failures_for(self, conn: Connection, batch: list[_Prepared], now: datetime) -> None:
         """Mark resolved the failures of documents that are now stored."""

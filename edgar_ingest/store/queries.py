@@ -26,7 +26,7 @@ class StoreStatus:
     dataset_archives_loaded: int = 0  # distinct archives (by sha256) with a completed load
 
 
-# Columns of offering_versions by kind, to give the same Python values on both databases.
+# Columns of the analyst views by kind, to give the same Python values on both databases.
 _VERSION_BOOL_COLUMNS: Final = frozenset(
     {
         "is_offering_amount_indefinite",
@@ -34,6 +34,9 @@ _VERSION_BOOL_COLUMNS: Final = frozenset(
         "has_non_accredited_investors",
         "is_first_sale_yet_to_occur",
         "is_latest",
+        "is_40_act",
+        "is_business_combination",
+        "is_more_than_one_year",
     }
 )
 _VERSION_AMOUNT_COLUMNS: Final = frozenset(
@@ -44,15 +47,19 @@ _VERSION_AMOUNT_COLUMNS: Final = frozenset(
         "minimum_investment",
         "amount_sold_change",
         "offering_amount_change",
+        "sales_commissions",
+        "finders_fees",
+        "gross_proceeds_used",
     }
 )
 _VERSION_DATE_COLUMNS: Final = frozenset(
-    {"filing_date", "first_sale_date", "valid_from", "valid_to", "first_filing_date"}
+    {"filing_date", "first_sale_date", "valid_from", "valid_to", "first_filing_date", "last_filing_date"}
 )
 
 
 def normalise_view_row(row: dict[str, Any]) -> dict[str, Any]:
-    """A row of ``offering_versions``/``offerings_latest`` with the same Python types on both databases.
+    """A row of an analyst view (``offering_versions``, ``offerings_latest``,
+    ``offering_related_persons``, ``issuers_latest``) with the same Python types on both databases.
 
     SQLite returns booleans as 0/1, dates and ``accepted_at`` as ISO text and whole amounts as
     integers; PostgreSQL returns bool, date, aware datetime and Decimal.

@@ -47,6 +47,23 @@ VERSION_COLUMNS = [
     "is_latest",
     "filing_id",
     "source",
+    "issuer_city",
+    "issuer_state",
+    "entity_type",
+    "jurisdiction_of_inc",
+    "year_of_inc",
+    "investment_fund_type",
+    "is_40_act",
+    "revenue_range",
+    "aggregate_net_asset_value_range",
+    "security_types",
+    "is_business_combination",
+    "is_more_than_one_year",
+    "sales_commissions",
+    "finders_fees",
+    "gross_proceeds_used",
+    "related_person_count",
+    "co_issuer_count",
 ]
 CHAIN = ["0001999001-24-000001", "0001999001-24-000003", "0001999001-25-000002"]
 
@@ -224,7 +241,7 @@ def test_postgres_representation(postgres_database_url: str, amendment_chain_dir
     assert rows[0]["accepted_at"] == datetime(2024, 1, 15, 19, 30, tzinfo=UTC)
     assert rows[0]["is_latest"] is False
     assert rows[2]["is_latest"] is True
-    assert rows[1]["amount_sold_change"] == Decimal("336000000.00")
+    assert rows[1]["amount_sold_change"] == 336_000_000
     assert rows[0]["filing_date"] == date(2024, 1, 15)
     with store.engine.connect() as conn:
         types = dict(
@@ -236,7 +253,8 @@ def test_postgres_representation(postgres_database_url: str, amendment_chain_dir
             ).all()
         )
     assert types["accepted_at"] == "timestamp with time zone"
-    assert types["total_amount_sold"] == "numeric"
+    assert types["total_amount_sold"] == "bigint"
+    assert types["amount_sold_change"] == "bigint"
     assert types["is_latest"] == "boolean"
     store.close()
 
@@ -252,7 +270,7 @@ def _load_everything(store: Store, amendment_chain_dir: Path, corpus: Path | Non
             submission_type="D/A",
             accepted_at=datetime(2024, 6, 1, tzinfo=UTC),
             filing_date=date(2024, 6, 3),
-            amount_sold=Decimal("2600000.50"),
+            amount_sold=Decimal(999_999_999_999),  # the largest amount a Form D allows
             investors=None,
         ),
         filing(
@@ -278,15 +296,31 @@ def test_views_are_identical_on_sqlite_and_postgres(
     for url in (sqlite_url, postgres_database_url):
         store = open_store(url)
         _load_everything(store, amendment_chain_dir, corpus)
+        with store.engine.connect() as conn:
+            persons, issuers = (
+                [normalise_view_row(dict(r._mapping)) for r in conn.execute(sa.text(sql))]
+                for sql in (
+                    "SELECT * FROM offering_related_persons ORDER BY offering_key, person_index",
+                    "SELECT * FROM issuers_latest ORDER BY cik",
+                )
+            )
         results.append(
             (
                 [normalise_view_row(r) for r in view(store, "offering_versions")],
                 [normalise_view_row(r) for r in view(store, "offerings_latest")],
+                persons,
+                issuers,
             )
         )
         store.close()
-    (sqlite_versions, sqlite_latest), (pg_versions, pg_latest) = results
+    (sqlite_versions, sqlite_latest, sqlite_persons, sqlite_issuers) = results[0]
+    (pg_versions, pg_latest, pg_persons, pg_issuers) = results[1]
     assert len(sqlite_versions) >= 7
     assert sqlite_versions == pg_versions
     assert sqlite_latest == pg_latest
-    assert any(r["amount_sold_change"] == Decimal("100000.50") for r in pg_versions)
+    assert len(sqlite_persons) >= 4
+    assert sqlite_persons == pg_persons
+    assert len(sqlite_issuers) >= 3
+    assert sqlite_issuers == pg_issuers
+    changes = {r["accession_number"]: r["amount_sold_change"] for r in pg_versions}
+    assert changes["0001234567-24-000002"] == Decimal(999_997_499_999)

@@ -58,8 +58,12 @@ def test_amendment_chain_through_ingest_and_history(database_url: str, amendment
     versions = json.loads(as_json.stdout)
     assert [v["accession_number"] for v in versions] == CHAIN
     assert [v["version"] for v in versions] == [1, 2, 3]
-    assert [v["total_amount_sold"] for v in versions] == [350_000_000, 686_000_000, 818_000_000]
-    assert [v["amount_sold_change"] for v in versions] == [None, 336_000_000, 132_000_000]
+    # Amounts are strings, every one of them; counts are numbers.
+    assert [v["total_amount_sold"] for v in versions] == ["350000000", "686000000", "818000000"]
+    assert [v["amount_sold_change"] for v in versions] == [None, "336000000", "132000000"]
+    assert [v["sales_commissions"] for v in versions] == ["3500000", "6860000", "8180000"]
+    assert {v["finders_fees"] for v in versions} == {"0"}
+    assert [v["total_investors"] for v in versions] == [40, 85, 112]
     assert [v["valid_to"] for v in versions] == ["2024-06-12", "2025-01-13", None]
     assert [v["is_latest"] for v in versions] == [False, False, True]
     assert versions[2]["accepted_at"] == "2025-01-10T23:05:00+00:00"

@@ -279,6 +279,55 @@ def test_keyless_amendment_is_rekeyed_when_its_previous_filing_arrives(store: St
     assert {r["offering_key"] for r in rows(store, "SELECT offering_key FROM filings")} == {"021-400001"}
 
 
+def chain() -> list[Any]:
+    """An original and two keyless amendments, each naming the one before."""
+    original = filing("0007777777-24-000001", file_number="021-777777")
+    first = filing(
+        "0007777777-24-000002",
+        file_number=None,
+        submission_type="D/A",
+        previous_accession=original.accession_number,
+    )
+    second = filing(None, submission_type="D/A", previous_accession=first.accession_number)
+    return [original, first, second]
+
+
+def offering_keys(store: Store) -> list[str]:
+    return [r["offering_key"] for r in rows(store, "SELECT offering_key FROM filings ORDER BY id")]
+
+
+def test_a_chain_of_keyless_amendments_joins_the_original_arriving_last(store: Store) -> None:
+    original, first, second = chain()
+    store.save(raw_for(second), second, "1")
+    store.save(raw_for(first), first, "1")
+    assert offering_keys(store) == ["accession:0007777777-24-000002"] * 2
+    store.save(raw_for(original), original, "1")
+    assert offering_keys(store) == ["021-777777"] * 3
+
+
+def test_a_chain_of_keyless_amendments_in_one_batch_in_reverse_order(store: Store) -> None:
+    records = list(reversed(chain()))
+    outcomes = store.save_many([(raw_for(r), r) for r in records], "1")
+    assert statuses(outcomes) == ["inserted"] * 3
+    assert offering_keys(store) == ["021-777777"] * 3
+
+
+def test_keyless_amendments_follow_their_original_to_another_file_number(store: Store) -> None:
+    original, first, second = chain()
+    store.save_many([(raw_for(r), r) for r in (original, first, second)], "1")
+    assert header_of(original).filers[0].file_number == "021-777777"
+    corrected = replace(
+        original, header=replace(header_of(original), filers=(Filer("0001234567", "EXAMPLE", "021-888888"),))
+    )
+    assert store.save(raw_for(corrected, salt="corrected"), corrected, "1").status == OutcomeStatus.UPDATED
+    assert offering_keys(store) == ["021-888888"] * 3
+
+
+def header_of(record: Any) -> Any:
+    assert record.header is not None
+    return record.header
+
+
 def test_bare_xml_and_full_submission_of_one_filing_are_one_row(store: Store) -> None:
     full = filing("0001234567-24-000001")
     bare = replace(full, header=None)
