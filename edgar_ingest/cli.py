@@ -15,7 +15,7 @@ from sqlalchemy import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from edgar_ingest import __version__
-from edgar_ingest.commands import parse, pipeline, reconcile, storage
+from edgar_ingest.commands import parse, pipeline, reconcile, storage, watch
 from edgar_ingest.commands.options import (
     EXIT_FAILED,
     EXIT_LOCKED,
@@ -84,6 +84,7 @@ def _register_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     storage.register(sub)
     pipeline.register(sub)
     reconcile.register(sub)
+    watch.register(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -106,11 +106,17 @@ def dedupe_refs(refs: Iterable[FilingRef]) -> list[FilingRef]:
 
 
 def ingest_refs(
-    ctx: PipelineContext, refs: Sequence[FilingRef], on_listed: Callable[[], None] | None = None
+    ctx: PipelineContext,
+    refs: Sequence[FilingRef],
+    on_listed: Callable[[], None] | None = None,
+    *,
+    batch_size: int = BATCH_SIZE,
 ) -> None:
     """Fetch, parse and store the refs not yet stored; every ref ends stored or recorded failed.
 
     Fetches overlap on worker threads; at most ``2 * workers`` documents are in memory at once.
+    Documents are stored ``batch_size`` to a transaction (``watch`` stores each one as soon as it
+    arrives: ``batch_size=1``).
     """
     refs = dedupe_refs(refs)
     ctx.counts.discovered += len(refs)
@@ -156,7 +162,7 @@ def ingest_refs(
                     continue
                 ctx.counts.fetched += 1
                 pending.append((ref, raw))
-                if len(pending) >= BATCH_SIZE:
+                if len(pending) >= batch_size:
                     _save_batch(ctx, pending)
                     pending.clear()
         except BaseException:
@@ -233,13 +239,24 @@ def run_sync(ctx: PipelineContext, plan: SyncPlan, on_checkpoint: Callable[[date
         ingest_refs(ctx, [r for r in refs if r.form_type in ("D", "D/A")])
         on_checkpoint(day)
         ctx.report("day", day=day.isoformat(), filings=len(refs))
-    surely_built = [day for day in absent if day < plan.today - INDEX_SURELY_BUILT_AFTER]
-    if not present and len(surely_built) >= WRONG_HOST_ABSENT_DAYS:
-        raise RunAborted(
-            f"none of the {len(absent)} business days from {absent[0]} to {absent[-1]} has a daily "
-            f"index at {ctx.client.settings.base_url}, though EDGAR has one for every business day "
-            "more than two days old: check EDGAR_INGEST_BASE_URL (--base-url)."
-        )
+    problem = wrong_host_problem(absent, present, plan.today, ctx.client.settings.base_url)
+    if problem is not None:
+        raise RunAborted(problem)
+
+
+def wrong_host_problem(absent: Sequence[date], present: int, today: date, base_url: str) -> str | None:
+    """Why a day walk that found no index at all must be the wrong host, or None when it may not be.
+
+    ``watch`` walks its catch-up one day at a time and asks this once the walk is over.
+    """
+    surely_built = [day for day in absent if day < today - INDEX_SURELY_BUILT_AFTER]
+    if present or len(surely_built) < WRONG_HOST_ABSENT_DAYS:
+        return None
+    return (
+        f"none of the {len(absent)} business days from {absent[0]} to {absent[-1]} has a daily "
+        f"index at {base_url}, though EDGAR has one for every business day "
+        "more than two days old: check EDGAR_INGEST_BASE_URL (--base-url)."
+    )
 
 
 def run_backfill(ctx: PipelineContext, start: date, end: date, ciks: Sequence[str]) -> None:

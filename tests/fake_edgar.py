@@ -16,6 +16,10 @@ Behaviour, like the real thing (DESIGN.md section 1):
 - every request is logged with its arrival time (``time.monotonic()``, taken when the request line
   has been read, before any latency or fault), so tests can assert
   ``server.max_requests_in_any_sliding_second() <= rate``;
+- the latest-filings feed (``/cgi-bin/browse-edgar?action=getcurrent...&output=atom``) is absent
+  until :meth:`FakeEdgar.add_feed_entries` is called; then it lists every entry added so far,
+  newest acceptance first, ``count`` entries from ``start`` (both read from the query), as an
+  Atom page in EDGAR's format (see :func:`feed_page`); faults injected for ``FEED_PATH`` apply;
 - optional ``enforce_rate``: like the SEC, answer the 403 "Request Rate Threshold Exceeded" page
   to every request that makes some closed one-second window hold more than that many requests.
 
@@ -29,6 +33,9 @@ API::
         server.add_submissions(cik, content)         # /submissions/CIK##########.json
         server.add_dataset_page(html)                # the Form D data sets' index page
         server.add_dataset_archive(name, content)    # /files/.../form-d-data-sets/{name}
+        server.add_feed_entries([FeedItem(...), ...]) # the latest-filings feed (newest first, paged
+                                                     # by start= and count=, like EDGAR's)
+        server.feed_requests()                       # the start= of each feed request, in order
         server.inject(path, ["503", "429:2", "reset", "truncate", "corrupt", "slow:0.5", "block403"])
         server.latency = 0.05                        # seconds added to every answer
         server.url                                   # http://127.0.0.1:PORT
@@ -85,10 +92,13 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
+from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -114,6 +124,7 @@ UNDECLARED_PAGE = (
     b"Tool</h1><p>Please declare your traffic by updating your user agent to include company "
     b"specific information.</p></body></html>"
 )
+FEED_PATH = "/cgi-bin/browse-edgar"
 # Where the data sets' archives live since 2026 (before: /files/structureddata/data/...).
 DATASETS_FOLDER = "/files/datastandardsinnovation/data/form-d-data-sets/"
 _PIECE = 256 * 1024  # bytes per write of a body
@@ -126,6 +137,7 @@ class RequestRecord:
     path: str
     headers: Mapping[str, str]
     answer: str  # "200", "403-absent", a fault name, "403-enforced", ...
+    query: str = ""  # the query string, without "?"
 
 
 class _Server(ThreadingHTTPServer):
@@ -174,6 +186,7 @@ class FakeEdgar:
         self.gzip_responses = gzip_responses
         self.missing_status = missing_status
         self.block_pages_served = 0
+        self._feed: list[FeedItem] | None = None  # newest first; None: the feed is absent
         for path, content in (files or {}).items():
             self.add(path, content)
         self._server = _Server((host, port), _Handler)
@@ -262,6 +275,17 @@ class FakeEdgar:
         self.add(path, content)
         return path
 
+    def add_feed_entries(self, items: Iterable[FeedItem]) -> None:
+        """New entries of the latest-filings feed (it lists them newest acceptance first)."""
+        with self._lock:
+            feed = (self._feed or []) + list(items)
+            # Stable: entries accepted at the same second (a co-issued filing's) keep their order.
+            self._feed = sorted(feed, key=lambda item: item.accepted_at, reverse=True)
+
+    def feed_requests(self) -> list[int]:
+        """The ``start=`` of each feed request so far, in arrival order (0: a poll's first page)."""
+        return [int(parse_qs(r.query).get("start", ["0"])[0]) for r in self.requests if r.path == FEED_PATH]
+
     def inject(self, path: str, faults: Iterable[str]) -> None:
         with self._lock:
             self._faults["/" + path.lstrip("/")].extend(faults)
@@ -292,17 +316,19 @@ class FakeEdgar:
 
     def _handle(self, handler: _Handler) -> None:
         arrived = time.monotonic()
-        path = handler.path.split("?", 1)[0]
+        path, _, query = handler.path.partition("?")
         with self._lock:
             queue = self._faults.get(path)
             fault = queue.popleft() if queue else "ok"
             content = self._files.get(path)
+            if path == FEED_PATH and self._feed is not None:
+                content = _feed_answer(self._feed, query)
             enforced = False
             if self.enforce_rate is not None:
                 recent = [r.time for r in self._log if arrived - r.time <= 1.0]
                 enforced = len(recent) + 1 > self.enforce_rate
             answer = "403-enforced" if enforced else fault
-            self._log.append(RequestRecord(arrived, path, dict(handler.headers.items()), answer))
+            self._log.append(RequestRecord(arrived, path, dict(handler.headers.items()), answer, query))
             if enforced or fault in ("block403", "block429", "429"):
                 self.block_pages_served += 1
         delay = self.latency
@@ -435,6 +461,8 @@ def _content_type(path: str) -> str:
         return "application/zip"
     if path == DATASETS_PAGE_PATH:
         return "text/html"
+    if path == FEED_PATH:
+        return "application/atom+xml"
     return "text/plain"
 
 
@@ -501,6 +529,66 @@ def full_submission(accession: str, cik: str | int, *, form: str = "D", size: in
         "</TEXT>\n</DOCUMENT>\n</SEC-DOCUMENT>\n"
     )
     return text.encode()
+
+
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    """One entry of the latest-filings feed: one filer of one filing (co-issuers: one each)."""
+
+    accession: str
+    cik: str | int  # this entry's filer
+    company: str
+    accepted_at: datetime  # aware
+    form: str = "D"
+    filed: date | None = None  # default: the acceptance date in US/Eastern
+
+
+_EASTERN = ZoneInfo("America/New_York")
+
+
+def feed_page(items: Iterable[FeedItem], *, updated: datetime | None = None) -> bytes:
+    """An Atom page of the latest-filings feed as EDGAR writes it (ISO-8859-1, HTML summary)."""
+    entries = []
+    newest: datetime | None = None
+    for item in items:
+        newest = newest or item.accepted_at
+        accepted = item.accepted_at.astimezone(_EASTERN)
+        filed = item.filed or accepted.date()
+        folder = item.accession.replace("-", "")
+        summary = escape(
+            f" <b>Filed:</b> {filed.isoformat()} <b>AccNo:</b> {item.accession} <b>Size:</b> 14 KB\n"
+            "<br>Item 06b: Rule 506(b)\n"
+        )
+        entries.append(
+            "<entry>\n"
+            f"<title>{escape(item.form)} - {escape(item.company)} ({int(item.cik):010d}) (Filer)</title>\n"
+            '<link rel="alternate" type="text/html" href="https://www.sec.gov/Archives/edgar/data/'
+            f'{int(item.cik)}/{folder}/{item.accession}-index.htm"/>\n'
+            f'<summary type="html">\n{summary}</summary>\n'
+            f"<updated>{accepted.isoformat()}</updated>\n"
+            f'<category scheme="https://www.sec.gov/" label="form type" term="{escape(item.form)}"/>\n'
+            f"<id>urn:tag:sec.gov,2008:accession-number={item.accession}</id>\n"
+            "</entry>\n"
+        )
+    stamp = (updated or newest or datetime(2024, 1, 2, 17, 0, tzinfo=_EASTERN)).astimezone(_EASTERN)
+    text = (
+        '<?xml version="1.0" encoding="ISO-8859-1" ?>\n'
+        '<feed xmlns="http://www.w3.org/2005/Atom">\n'
+        f"<title>Latest Filings - {stamp:%a, %d %b %Y %H:%M:%S} EST</title>\n"
+        '<link rel="alternate" href="/cgi-bin/browse-edgar?action=getcurrent"/>\n'
+        '<link rel="self" href="/cgi-bin/browse-edgar?action=getcurrent"/>\n'
+        "<id>https://www.sec.gov/cgi-bin/browse-edgar?action=getcurrent</id>\n"
+        "<author><name>Webmaster</name><email>webmaster@sec.gov</email></author>\n"
+        f"<updated>{stamp.isoformat()}</updated>\n" + "".join(entries) + "</feed>\n"
+    )
+    return text.encode("latin-1", errors="xmlcharrefreplace")
+
+
+def _feed_answer(feed: list[FeedItem], query: str) -> bytes:
+    params = parse_qs(query)
+    start = int(params.get("start", ["0"])[0])
+    count = min(100, int(params.get("count", ["40"])[0]))
+    return feed_page(feed[start : start + count])
 
 
 # --------------------------------------------------------------------------- pytest fixture

@@ -9,7 +9,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from types import FrameType
 from typing import TextIO
 from zoneinfo import ZoneInfo
@@ -25,19 +25,20 @@ from edgar_ingest.commands.options import (
     require_existing_database,
 )
 from edgar_ingest.commands.retry import retry_failures
-from edgar_ingest.errors import ConfigError
+from edgar_ingest.errors import ConfigError, LockHeldError
 from edgar_ingest.http import EdgarClient
 from edgar_ingest.pipeline import PipelineContext, RunAborted, plan_sync, run_backfill, run_sync
 from edgar_ingest.progress import Progress
 from edgar_ingest.records import RunCounts
 from edgar_ingest.settings import Settings
 from edgar_ingest.store import RUN_COUNT_FIELDS, FailureInfo, Lock, Store
+from edgar_ingest.watch import summary_dict, summary_lines, watch_summary
 
 EASTERN = ZoneInfo("America/New_York")
 # One lock for every run that talks to EDGAR: the SEC's limit is per user across processes, so
 # a backfill and a sync must not run side by side either.
 NETWORK_LOCK = "edgar-network"
-LOCKED_COMMANDS = ("sync", "backfill", "reconcile")
+LOCKED_COMMANDS = ("sync", "backfill", "reconcile", "watch", "catch-up")
 HEARTBEAT_S = 60.0
 
 
@@ -153,7 +154,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 @contextmanager
 def _held_lock(store: Store) -> Iterator[Lock]:
     """The network lock, kept alive by a heartbeat thread so a long pause cannot expire it."""
-    lock = store.acquire_lock(NETWORK_LOCK)
+    try:
+        lock = store.acquire_lock(NETWORK_LOCK)
+    except LockHeldError as exc:
+        watcher = store.running_watcher()
+        if watcher is None:
+            raise
+        raise LockHeldError(
+            f"A watcher (edgar-ingest watch, {watcher}) holds the network lock and keeps the database "
+            "up to date by itself; stop it first to run this command."
+        ) from exc
+    if store.running_watcher() is not None:
+        store.set_watcher(None)  # left by a watcher that was killed: none runs while we hold the lock
     stop = threading.Event()
 
     def beat() -> None:
@@ -315,6 +327,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     try:
         status = store.status(runs=5)
         failures = store.list_failures(limit=10)
+        watching = watch_summary(store, datetime.now(UTC))
     finally:
         store.close()
     if args.format == "json":
@@ -341,6 +354,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
                 for r in status.last_runs
             ],
             "failures": [_failure_dict(f) for f in failures],
+            "watch": summary_dict(watching),
         }
         print(json.dumps(payload, indent=2))
         return EXIT_OK
@@ -354,6 +368,8 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
             f"{status.dataset_only_filings} filings known only from them (no acceptance time, no XML yet)"
         )
     print(f"unresolved failures: {status.unresolved_failures}")
+    for line in summary_lines(watching, datetime.now(UTC)):
+        print(line)
     if status.last_runs:
         print("last runs:")
         for r in status.last_runs:

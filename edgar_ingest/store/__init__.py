@@ -28,6 +28,7 @@ from edgar_ingest.store.ledger import CHECKPOINT_KEY, RUN_COUNT_FIELDS, FailureI
 from edgar_ingest.store.locks import DEFAULT_LOCK_TTL as DEFAULT_LOCK_TTL
 from edgar_ingest.store.locks import Lock, Locks
 from edgar_ingest.store.queries import Queries, StoreStatus, normalise_view_row
+from edgar_ingest.store.watch import WatchRecords
 
 __all__ = [
     "CHECKPOINT_KEY",
@@ -52,7 +53,7 @@ __all__ = [
 ]
 
 
-class Store(FilingWrites, Queries, Locks, DatasetArchives):
+class Store(FilingWrites, Queries, Locks, DatasetArchives, WatchRecords):
     """Reads and writes the database through an Engine made by ``create_engine_for``."""
 
     @classmethod
