@@ -17,10 +17,12 @@ Discover -> fetch -> parse -> store, as everywhere, with an archive in place of 
 
 from __future__ import annotations
 
+import gc
 import queue
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -206,7 +208,11 @@ def load_archive_rows(
     read = 0
     # An archive that cannot be read as a whole raises DatasetArchiveError before any row.
     rows = datasets.read_dataset_archive(path, archive_name=load.archive_name, start=load.start, end=load.end)
-    with _BatchWriter(store, counts, on_document) as writer:
+    # PostgreSQL does much of a batch's work in its own process: store on a second thread while
+    # the next rows are read. SQLite's work is mostly the driver's Python: a thread only adds
+    # switching (60,000 filings: 4,259/s in line, 3,745/s on a thread).
+    writer_class = _BatchWriter if store.dialect == "postgresql" else _InlineWriter
+    with _fewer_collections(), writer_class(store, counts, on_document) as writer:
         for item in rows:
             if isinstance(item, FormDFiling):
                 read += 1
@@ -229,6 +235,42 @@ def load_archive_rows(
         if batch:
             writer.put(batch)
     return read
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Let Python's cycle collector run far less often while an archive is loaded.
+
+    A load allocates millions of small objects (rows, records, bound parameters) that are freed by
+    reference counting; with the default thresholds the collector runs every 700 allocations and
+    keeps walking the ones alive: measured on a 10,000-filing archive into SQLite, 3,370 filings/s
+    with the default thresholds, 4,940/s with these, 5,040/s with the collector off. The
+    collector stays on (cycles are still freed) and the thresholds are restored afterwards.
+    """
+    previous = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 1_000)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
+
+
+class _InlineWriter:
+    """Stores each batch as it is put (the interface of ``_BatchWriter``)."""
+
+    def __init__(self, store: Store, counts: RunCounts, on_document: Callable[[], None] | None) -> None:
+        self._store = store
+        self._counts = counts
+        self._on_document = on_document
+
+    def __enter__(self) -> _InlineWriter:
+        return self
+
+    def put(self, batch: list[tuple[RawDocument, FormDFiling]]) -> None:
+        store_records(self._store, batch, self._counts, DATASET_PARSER_VERSION, self._on_document)
+
+    def __exit__(self, *_exc: object) -> None:
+        return None
 
 
 class _BatchWriter:
