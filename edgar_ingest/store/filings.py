@@ -145,6 +145,18 @@ def _is_document_error(exc: BaseException) -> bool:
     return isinstance(exc, sa.exc.StatementError | ValueError | TypeError | ArithmeticError)
 
 
+# What PostgreSQL raises when a write met another writer's transaction: a unique violation (the
+# other stored the same row first), a deadlock or a serialization failure. Written again, the
+# batch finds the other's rows; past this many attempts the error is raised as before.
+_RACE_SQLSTATES: Final = frozenset({"23505", "40P01", "40001"})
+_RACE_ATTEMPTS: Final = 5
+
+
+def _lost_a_race(exc: sa.exc.DBAPIError) -> bool:
+    """A write that met a concurrent writer (PostgreSQL), not a bad document or a lost database."""
+    return not exc.connection_invalidated and getattr(exc.orig, "sqlstate", None) in _RACE_SQLSTATES
+
+
 class FilingWrites(Ledger):
     """Writes filings (failures that isolate a bad document go to the ledger it extends)."""
 
@@ -204,6 +216,32 @@ class FilingWrites(Ledger):
             return Outcome(OutcomeStatus.FAILED, item.filing_key, reason)
 
     def _write(self, conn: Connection, batch: list[_Prepared]) -> list[Outcome]:
+        """Bulk-write a batch whose filing keys and documents are distinct (``_write_batch``),
+        safe against other writers on PostgreSQL.
+
+        Two runs may store the same documents at once (two ``ingest``, ``ingest`` during
+        ``sync``; ``ingest`` takes no run lock). Both read "not stored", both insert; PostgreSQL
+        makes the second wait for the first's transaction and then raises a unique violation (or,
+        when each waits for a row of the other, a deadlock). Neither is a bad document: the batch
+        is written again in a fresh savepoint, where the read sees the rows the other writer
+        committed, so those documents come out unchanged ("already stored") and no failure is
+        recorded. The batch's rows stay in ``COPY`` (which has no ``ON CONFLICT``), keeping the
+        bulk speed; new keys are inserted in sorted order, so that two batches meet in one order
+        and wait for each other rather than deadlock. SQLite needs none of this: every write
+        transaction takes the database's write lock at BEGIN, so writers never interleave.
+        """
+        if self.dialect != "postgresql":
+            return self._write_batch(conn, batch)
+        for attempt in range(1, _RACE_ATTEMPTS + 1):
+            try:
+                with conn.begin_nested():
+                    return self._write_batch(conn, batch)
+            except sa.exc.DBAPIError as exc:
+                if attempt == _RACE_ATTEMPTS or not _lost_a_race(exc):
+                    raise
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _write_batch(self, conn: Connection, batch: list[_Prepared]) -> list[Outcome]:
         """Bulk-write a batch whose filing keys and documents are distinct.
 
         A bare XML and the full submission of the same filing are one filing: a bare XML whose
@@ -254,6 +292,7 @@ class FilingWrites(Ledger):
             else:
                 updates.append((p, old))
                 outcomes.append(Outcome(OutcomeStatus.UPDATED, p.filing_key))
+        inserts.sort(key=lambda p: p.filing_key)  # one order for every writer (see ``_write``)
         written = inserts + [p for p, _ in updates]
         if written:
             raw_ids = self._store_raw_documents(conn, [p.raw for p in written], now)

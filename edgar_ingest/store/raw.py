@@ -71,13 +71,18 @@ class RawDocuments(StoreBase):
     def _store_raw_documents(
         self, conn: Connection, raws: list[RawDocument], now: datetime
     ) -> dict[str, int]:
-        """Ids of the raw documents by sha256, inserting the ones not stored yet."""
+        """Ids of the raw documents by sha256, inserting the ones not stored yet.
+
+        Safe against a concurrent writer storing the same bytes: a conflict is "already stored"
+        (``RowWriter.insert_new``), never an error. Failures are recorded through here too,
+        outside any savepoint, where an error would end the caller's whole transaction.
+        """
         ids: dict[str, int] = {}
         shas = sorted({r.sha256 for r in raws})
         for row in self._rows.select_in(conn, _raw, ("id", "sha256"), "sha256", shas):
             ids[row.sha256] = row.id
         new: dict[str, RawDocument] = {}
-        for r in raws:
+        for r in sorted(raws, key=lambda r: r.sha256):  # one order for every writer (deadlocks)
             if r.sha256 not in ids and r.sha256 not in new:
                 if r.is_reference:
                     # A data-set archive's records carry a reference to its stored bytes: never
@@ -91,8 +96,14 @@ class RawDocuments(StoreBase):
                 _raw_row(raw_id, r, content_zlib, now)
                 for raw_id, r, content_zlib in zip(new_ids, new.values(), compressed, strict=True)
             ]
-            self._rows.insert(conn, RAW_DOCUMENTS, rows)
-            ids.update(zip(new, new_ids, strict=True))
+            if self._rows.insert_new(conn, RAW_DOCUMENTS, rows) == len(rows):
+                ids.update(zip(new, new_ids, strict=True))
+            else:
+                # Another writer stored some of them since the read above (PostgreSQL; on SQLite
+                # the write lock taken at BEGIN keeps writers apart): theirs are the same bytes,
+                # so their rows are ours. The read sees them: the insert waited for their commit.
+                for row in self._rows.select_in(conn, _raw, ("id", "sha256"), "sha256", list(new)):
+                    ids[row.sha256] = row.id
         return ids
 
     def _delete_unreferenced_raw(self, conn: Connection, raw_ids: list[int]) -> None:
