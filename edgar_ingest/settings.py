@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Final
 
 import sqlalchemy as sa
 
@@ -81,24 +83,64 @@ class Settings:
 
 
 def normalise_database_url(url: str) -> str:
-    """Map postgres:// and postgresql:// to the installed driver (psycopg 3); refuse other databases."""
+    """Map postgres:// and postgresql:// to the installed driver (psycopg 3); refuse other databases
+    and URLs that cannot be parsed, in one sentence that never shows the password."""
     url = url.strip()
-    for prefix in ("postgres://", "postgresql://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
     scheme = re.match(r"^([a-zA-Z][\w+.-]*)://", url)
     if scheme is None:
         raise ConfigError(
-            f"The database URL {url!r} is not a URL: use e.g. sqlite:///edgar_ingest.db "
+            f"The database URL {redact_database_url(url)} is not a URL: use e.g. sqlite:///edgar_ingest.db "
             "or postgresql://user@host/db."
         )
+    # Schemes are case-insensitive (RFC 3986), SQLAlchemy's dialect names are lower case.
+    name = scheme.group(1).lower()
+    rest = url[scheme.end() :]
+    if name in ("postgres", "postgresql"):
+        name = "postgresql+psycopg"
     # Only the scheme is named: the rest of the URL may hold a password.
-    if scheme.group(1).split("+")[0].lower() not in SUPPORTED_DATABASES:
+    if name.split("+")[0] not in SUPPORTED_DATABASES:
         raise ConfigError(
             f"The database URL scheme {scheme.group(1)}:// is not supported: edgar_ingest stores into "
             "SQLite (sqlite:///edgar_ingest.db) or PostgreSQL (postgresql://user@host/db) only."
         )
+    url = f"{name}://{rest}"
+    _check_parses(url)
     return url
+
+
+def _check_parses(url: str) -> None:
+    """Refuse a URL SQLAlchemy cannot read (a port that is no number, an IPv6 address without its
+    closing bracket) or a port no server listens on, here rather than as a traceback later."""
+    shown = redact_database_url(url)
+    try:
+        port = sa.make_url(url).port
+    except (sa.exc.ArgumentError, ValueError):
+        # Not chained: SQLAlchemy's message may quote the URL, password included.
+        raise ConfigError(
+            f"The database URL {shown} cannot be parsed: check the host, the port (digits) and the "
+            "brackets around an IPv6 address, e.g. postgresql://user@[::1]:5432/db."
+        ) from None
+    if port is not None and not 1 <= port <= 65_535:
+        raise ConfigError(f"The database URL {shown} has port {port}: a port is a number from 1 to 65535.")
+
+
+_PASSWORD_PARAMETER = re.compile(r"(?i)([?&]password=)[^&]*")
+
+
+def redact_database_url(url: str) -> str:
+    """``url`` with its password shown as ``***``, also when it cannot be parsed (messages use it).
+
+    The user information ends at the last ``@`` (a host holds none, a raw password may); whatever
+    follows its first ``:`` is the password. A ``password=`` query parameter (libpq reads one) is
+    hidden too.
+    """
+    head, at, tail = url.rpartition("@")
+    if at:
+        scheme = re.match(r"^[a-zA-Z][\w+.-]*://", head)
+        prefix = scheme.group(0) if scheme else ""
+        user, colon, _password = head[len(prefix) :].partition(":")
+        url = f"{prefix}{user}{':***' if colon else ''}@{tail}"
+    return _PASSWORD_PARAMETER.sub(r"\1***", url)
 
 
 def require_database_driver(url: str) -> None:
@@ -138,11 +180,32 @@ def _url(what: str, value: str) -> str:
     return value
 
 
-def _max_rps(value: str | float) -> float:
+# The longest pause, interval or age a setting in seconds may give: a day. More is a mistake (the
+# SEC's rate block lasts ten minutes), and ``time.sleep`` or ``timedelta`` fail on huge values.
+MAX_SECONDS: Final = 86_400.0
+
+
+def _number(what: str, value: str | float) -> float:
+    """``value`` as a finite number; ``nan``, ``inf`` and what overflows to it are refused."""
     try:
-        rps = float(value)
-    except ValueError:
-        raise ConfigError(f"The maximum request rate {value!r} is not a number.") from None
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"The {what} {value!r} is not a number.") from None
+    if not math.isfinite(number):
+        raise ConfigError(f"The {what} must be a finite number; got {value}.")
+    return number
+
+
+def seconds(what: str, value: str | float, *, minimum: float = 0.0, maximum: float = MAX_SECONDS) -> float:
+    """A number of seconds from ``minimum`` to ``maximum``, or a ConfigError that says so."""
+    number = _number(what, value)
+    if not minimum <= number <= maximum:
+        raise ConfigError(f"The {what} must be from {minimum:g} to {maximum:g} seconds; got {value}.")
+    return number
+
+
+def _max_rps(value: str | float) -> float:
+    rps = _number("maximum request rate", value)
     if not 0 < rps <= SEC_MAX_RPS:
         raise ConfigError(
             f"The maximum request rate must be above 0 and at most {SEC_MAX_RPS:g} per second "
@@ -152,10 +215,4 @@ def _max_rps(value: str | float) -> float:
 
 
 def _block_pause(value: str | float) -> float:
-    try:
-        pause = float(value)
-    except ValueError:
-        raise ConfigError(f"The block pause {value!r} is not a number of seconds.") from None
-    if pause < 0:
-        raise ConfigError(f"The block pause must be zero or more seconds; got {value}.")
-    return pause
+    return seconds("block pause", value)

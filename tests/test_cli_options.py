@@ -17,7 +17,7 @@ import pytest
 from fake_edgar import FakeEdgar
 from test_pipeline_e2e import DAYS, USER_AGENT, publish, versions, week_of_filings
 
-from edgar_ingest.cli import build_parser
+from edgar_ingest.cli import build_parser, main
 from edgar_ingest.commands.options import GLOBAL_DEFAULTS, fill_global_defaults
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -165,6 +165,126 @@ def test_a_database_other_than_sqlite_or_postgresql_is_one_sentence_and_exit_cod
     assert len(result.stderr.splitlines()) == 1, result.stderr
     assert "not supported" in result.stderr
     assert "secret" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "u:secret@db.example/edgar",  # no scheme
+        "postgresql://u:secret@db.example:99999/edgar",  # no such port
+        "postgresql://u:secret@db.example:abc/edgar",
+        "postgresql://u:secret@[::1/edgar",  # IPv6 without its closing bracket
+        "Postgresql://u:secret@[::1/edgar",
+    ],
+)
+@pytest.mark.parametrize("command", [["status"], ["db", "upgrade"], ["history", "--cik", "1"]])
+def test_a_database_url_that_cannot_be_parsed_is_one_sentence_without_the_password_and_exit_code_2(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    url: str,
+    command: list[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    code = main([*command, "--database-url", url])
+
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert out == ""
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith("edgar-ingest: The database URL ")
+    assert "u:***@db.example" in err or "u:***@[::1/edgar" in err  # the password hidden, the rest shown
+    assert "secret" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_database_url_from_the_environment_that_cannot_be_parsed_is_refused_the_same_way(
+    tmp_path: Path,
+) -> None:
+    result = cli(
+        tmp_path, "ingest", str(FIXTURE), EDGAR_INGEST_DATABASE_URL="postgresql://u:secret@[::1/edgar"
+    )
+
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "edgar-ingest: The database URL postgresql+psycopg://u:***@[::1/edgar cannot be parsed: check the "
+        "host, the port (digits) and the brackets around an IPv6 address, e.g. postgresql://user@[::1]:5432/db."
+    ]
+    assert "secret" not in result.stdout + result.stderr
+
+
+def test_a_database_scheme_in_capitals_is_the_same_database(tmp_path: Path) -> None:
+    result = cli(tmp_path, "--database-url", f"SQLITE:///{tmp_path / 'e.db'}", "ingest", str(FIXTURE))
+
+    assert result.returncode == 0, result.stderr
+    assert versions(f"sqlite:///{tmp_path / 'e.db'}")[0]["accession_number"] == "0001999001-24-000003"
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "1e300", "-1"])
+@pytest.mark.parametrize("option", ["--block-pause", "--max-rps"])
+def test_a_rate_or_pause_that_is_not_a_sensible_number_is_one_sentence_and_exit_code_2(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    option: str,
+    value: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    code = main(["sync", option, value, "--user-agent", USER_AGENT])
+
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    what = "block pause" if option == "--block-pause" else "maximum request rate"
+    assert err.startswith(f"edgar-ingest: The {what} must be "), err
+    assert len(err.splitlines()) == 1, err
+    assert list(tmp_path.iterdir()) == []  # refused before any database is opened
+
+
+@pytest.mark.parametrize(
+    ("variable", "what"),
+    [("EDGAR_INGEST_BLOCK_PAUSE_S", "block pause"), ("EDGAR_INGEST_MAX_RPS", "maximum request rate")],
+)
+def test_a_rate_or_pause_from_the_environment_that_is_not_finite_is_refused(
+    tmp_path: Path, variable: str, what: str
+) -> None:
+    result = cli(tmp_path, "sync", **{variable: "nan", "EDGAR_INGEST_USER_AGENT": USER_AGENT})
+
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [f"edgar-ingest: The {what} must be a finite number; got nan."]
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "1e300", "-1"])
+@pytest.mark.parametrize(
+    ("command", "option", "what"),
+    [("watch", "--interval", "poll interval"), ("healthcheck", "--max-age", "maximum age")],
+)
+def test_an_interval_or_age_that_is_not_a_sensible_number_of_seconds_is_a_usage_error(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
+    option: str,
+    what: str,
+    value: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    with pytest.raises(SystemExit) as exited:
+        main([command, option, value])
+
+    out, err = capsys.readouterr()
+    assert (exited.value.code, out) == (2, "")
+    # argparse's usage, then one sentence, as for any malformed argument.
+    assert err.splitlines()[-1].startswith(
+        f"edgar-ingest {command}: error: argument {option}: The {what} must be "
+    )
+    assert "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
 
 
 # --------------------------------------------------------------------------- no database yet

@@ -13,8 +13,8 @@ import argparse
 from collections.abc import Callable
 from typing import Any, Final
 
-from edgar_ingest.errors import NoDatabaseError
-from edgar_ingest.settings import Settings, sqlite_file
+from edgar_ingest.errors import ConfigError, NoDatabaseError
+from edgar_ingest.settings import Settings, seconds, sqlite_file
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -86,6 +86,20 @@ def require_existing_database(settings: Settings) -> None:
         )
 
 
+def seconds_type(what: str) -> Callable[[str], float]:
+    """An argparse ``type`` for an option in seconds: a finite number from 0 to a day (``nan``,
+    ``inf`` or ``1e300`` would wait forever or overflow ``time.sleep``), else a usage error that
+    says so in one sentence (exit 2)."""
+
+    def parse(value: str) -> float:
+        try:
+            return seconds(what, value)
+        except ConfigError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
+
+
 # Each takes a parser or an argument group (both have add_argument).
 
 
@@ -124,7 +138,7 @@ def _network(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
         "--block-pause",
         default=argparse.SUPPRESS,
         help="seconds to stop all requests when the SEC rate-blocks us "
-        "(env EDGAR_INGEST_BLOCK_PAUSE_S; default 600)",
+        "(env EDGAR_INGEST_BLOCK_PAUSE_S; default 600, at most 86400)",
     )
 
 

@@ -26,7 +26,7 @@ from edgar_ingest.commands.options import (
 from edgar_ingest.errors import EdgarIngestError
 from edgar_ingest.offline import ingest_paths, reparse_stored
 from edgar_ingest.records import RunCounts
-from edgar_ingest.settings import Settings
+from edgar_ingest.settings import Settings, redact_database_url
 from edgar_ingest.store import Store, create_engine_for, upgrade
 
 MAX_LISTED_FAILURES = 20
@@ -118,10 +118,7 @@ def _open_store(settings: Settings, *, migrate: bool) -> Iterator[Store]:
 
 
 def _safe_url(url: str) -> str:
-    try:
-        return sa.make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
-        return url
+    return redact_database_url(url)  # also for a URL that does not parse: it never shows a password
 
 
 def _first_line(exc: BaseException) -> str:

@@ -25,6 +25,7 @@ from edgar_ingest.commands.options import (
     add_migrate_option,
     add_network_options,
     require_existing_database,
+    seconds_type,
 )
 from edgar_ingest.commands.pipeline import LOCKED_COMMANDS, _held_lock
 from edgar_ingest.errors import ConfigError, UndeclaredUserAgentError
@@ -52,7 +53,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     watch.add_argument(
         "--interval",
-        type=float,
+        type=seconds_type("poll interval"),
         default=DEFAULT_INTERVAL_S,
         help=f"seconds between two polls (default {DEFAULT_INTERVAL_S:g}, at least {MIN_INTERVAL_S:g})",
     )
@@ -82,7 +83,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_database_option(health)
     health.add_argument(
         "--max-age",
-        type=float,
+        type=seconds_type("maximum age"),
         default=DEFAULT_HEALTH_MAX_AGE_S,
         help=f"seconds (default {DEFAULT_HEALTH_MAX_AGE_S})",
     )
