@@ -25,6 +25,7 @@ from edgar_ingest.commands.options import (
     require_existing_database,
 )
 from edgar_ingest.commands.retry import retry_failures
+from edgar_ingest.commands.storage import read_only_store
 from edgar_ingest.errors import ConfigError, LockHeldError
 from edgar_ingest.http import EdgarClient
 from edgar_ingest.pipeline import PipelineContext, RunAborted, plan_sync, run_backfill, run_sync
@@ -322,14 +323,11 @@ def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
-    require_existing_database(settings)
-    store = Store.from_url(settings.database_url, migrate=not args.no_migrate)
-    try:
+    # Reads only: never migrates (a schema that is behind is reported), works read-only.
+    with read_only_store(settings) as store:
         status = store.status(runs=5)
         failures = store.list_failures(limit=10)
         watching = watch_summary(store, datetime.now(UTC))
-    finally:
-        store.close()
     if args.format == "json":
         payload = {
             "checkpoint": status.checkpoint.isoformat() if status.checkpoint else None,
@@ -403,21 +401,22 @@ def _failure_dict(f: FailureInfo) -> dict[str, object]:
 
 def cmd_failures(args: argparse.Namespace, settings: Settings) -> int:
     require_existing_database(settings)
+    if not args.retry:  # the list reads only: read-only, no migration, like status
+        with read_only_store(settings) as store:
+            failures = store.list_failures()
+        if args.format == "json":
+            print(json.dumps([_failure_dict(f) for f in failures], indent=2))
+        else:
+            if not failures:
+                print("no unresolved failures")
+            for f in failures:
+                print(
+                    f"#{f.id} {f.accession_number or '-'} [{f.stage}] {f.reason}\n"
+                    f"    {f.source} (attempts {f.attempt_count}, last {f.last_seen_at:%Y-%m-%d %H:%M})"
+                )
+        return EXIT_OK
     store = Store.from_url(settings.database_url, migrate=not args.no_migrate)
     try:
-        failures = store.list_failures()
-        if not args.retry:
-            if args.format == "json":
-                print(json.dumps([_failure_dict(f) for f in failures], indent=2))
-            else:
-                if not failures:
-                    print("no unresolved failures")
-                for f in failures:
-                    print(
-                        f"#{f.id} {f.accession_number or '-'} [{f.stage}] {f.reason}\n"
-                        f"    {f.source} (attempts {f.attempt_count}, last {f.last_seen_at:%Y-%m-%d %H:%M})"
-                    )
-            return EXIT_OK
-        return retry_failures(store, settings, failures)
+        return retry_failures(store, settings, store.list_failures())
     finally:
         store.close()
