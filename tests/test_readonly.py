@@ -29,7 +29,7 @@ from edgar_ingest.cli import main
 from edgar_ingest.settings import normalise_database_url
 from edgar_ingest.store import Store, create_engine_for, downgrade
 from edgar_ingest.store import engine as engine_module
-from edgar_ingest.store.engine import database_trouble
+from edgar_ingest.store.engine import database_trouble, schema_revisions
 
 READERS = [
     (["status"], "filings:             3"),
@@ -171,8 +171,6 @@ def test_a_read_only_postgresql_engine_refuses_writes_and_says_so(postgres_datab
 
 
 def head_revision() -> str:
-    from edgar_ingest.store.engine import schema_revisions
-
     engine = create_engine_for("sqlite://")
     try:
         return schema_revisions(engine)[1]
@@ -234,3 +232,19 @@ def test_a_locked_database_is_named_not_taken_for_an_old_schema(
     assert err.splitlines() == [
         f"edgar-ingest: The database at sqlite:///{stored} is locked by another process: database is locked"
     ]
+
+
+def test_a_postgresql_lock_held_by_another_session_is_named_as_such(postgres_database_url: str) -> None:
+    engine = create_engine_for(postgres_database_url)
+    try:
+        with engine.connect() as holder, engine.connect() as waiter:
+            holder.execute(sa.text("CREATE TABLE held (id integer)"))
+            holder.commit()
+            holder.execute(sa.text("LOCK TABLE held IN ACCESS EXCLUSIVE MODE"))
+            waiter.execute(sa.text("SET lock_timeout = '50ms'"))
+            with pytest.raises(sa.exc.DBAPIError) as refused:
+                waiter.execute(sa.text("SELECT count(*) FROM held"))
+            holder.rollback()
+        assert database_trouble(refused.value) == "is locked by another process"
+    finally:
+        engine.dispose()

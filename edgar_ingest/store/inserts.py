@@ -118,7 +118,13 @@ class RowWriter:
         return bound
 
     def insert(self, conn: Connection, layout: RowLayout, rows: Sequence[Row]) -> None:
-        """Insert the rows (nothing when there are none)."""
+        """Insert the rows (nothing when there are none).
+
+        ``COPY`` on PostgreSQL has no ``ON CONFLICT``: a unique key that a concurrent writer
+        inserted first fails the statement. It stays for the bulk of a write (filings and their
+        child rows, data-set loads under the run lock), where that failure is caught and the batch
+        written again (``FilingWrites._write``); rows that must never fail so go by ``insert_new``.
+        """
         if not rows:
             return
         bound = self.bind(layout, rows)
