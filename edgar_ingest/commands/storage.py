@@ -6,29 +6,28 @@ import argparse
 import csv
 import json
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
-import sqlalchemy as sa
-
 from edgar_ingest.bulk import reparse_dataset_archives
+from edgar_ingest.commands.database import open_store as _open_store
+from edgar_ingest.commands.database import read_only_store
+from edgar_ingest.commands.database import safe_url as _safe_url
 from edgar_ingest.commands.options import (
     EXIT_FAILED,
     EXIT_OK,
     add_database_option,
     add_migrate_option,
-    require_existing_database,
 )
-from edgar_ingest.errors import EdgarIngestError
+from edgar_ingest.commands.pipeline import _sigterm_as_interrupt
+from edgar_ingest.commands.runs import offline_run
 from edgar_ingest.offline import ingest_paths, reparse_stored
 from edgar_ingest.records import RunCounts
-from edgar_ingest.settings import Settings, redact_database_url
-from edgar_ingest.store import Store, create_engine_for, upgrade
-from edgar_ingest.store.engine import database_trouble, is_known_revision, schema_revisions
+from edgar_ingest.settings import Settings
+from edgar_ingest.store import Store
 
 MAX_LISTED_FAILURES = 20
 MAX_LISTED_SKIPPED = 5
@@ -96,94 +95,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     history.set_defaults(handler=_history)
 
 
-@contextmanager
-def _open_store(settings: Settings, *, migrate: bool, read_only: bool = False) -> Iterator[Store]:
-    """The store, migrated first if ``migrate``; ``read_only``: over connections that change
-    nothing (no migration, no WAL switch), refused in one sentence when the schema is behind.
-
-    A database error says what happened: locked, disk full, read-only, schema missing (see
-    ``database_trouble``), never a traceback.
-    """
-    where = _safe_url(settings.database_url)
-    try:
-        engine = create_engine_for(settings.database_url, read_only=read_only)
-    except sa.exc.SQLAlchemyError as exc:
-        raise _database_error(where, exc) from exc
-    try:
-        if migrate:
-            upgrade(engine)
-        elif read_only:
-            _require_current_schema(engine, where)
-        store = Store(engine)
-    except sa.exc.SQLAlchemyError as exc:
-        engine.dispose()
-        raise _database_error(where, exc) from exc
-    except BaseException:
-        engine.dispose()
-        raise
-    try:
-        yield store
-    except sa.exc.SQLAlchemyError as exc:
-        raise _database_error(where, exc) from exc
-    finally:
-        store.close()
-
-
-@contextmanager
-def read_only_store(settings: Settings) -> Iterator[Store]:
-    """The store for a command that only reads (``status``, ``history``, ``failures``): a SQLite
-    file that does not exist is not created, one in a read-only directory or mount is read, and
-    nothing is written (``_open_store`` with ``read_only``)."""
-    require_existing_database(settings)
-    with _open_store(settings, migrate=False, read_only=True) as store:
-        yield store
-
-
-def _require_current_schema(engine: sa.Engine, where: str) -> None:
-    """A reader cannot migrate: a schema that is behind (or ahead) is one sentence, exit 1."""
-    current, head = schema_revisions(engine)
-    if current == head:
-        return
-    if current is not None and not is_known_revision(current):
-        raise EdgarIngestError(
-            f"The database at {where} was upgraded by a newer edgar_ingest (schema revision {current}, "
-            f"this one reads {head}): upgrade edgar_ingest to read it."
-        )
-    at = f"is at schema revision {current}" if current else "has no edgar_ingest schema"
-    raise EdgarIngestError(
-        f"The database at {where} needs `edgar-ingest db upgrade` before it can be read: it {at}, this "
-        f"edgar_ingest reads revision {head} (commands that only read never change the database)."
-    )
-
-
-def _database_error(where: str, exc: sa.exc.SQLAlchemyError) -> EdgarIngestError:
-    """One sentence: what the database says is wrong with it, else that it could not be used.
-
-    The error that says so may be the one this one was raised while handling: SQLite rolls back
-    the whole transaction on a full disk, so leaving the savepoint then fails with "no such
-    savepoint", which would hide the full disk.
-    """
-    seen: BaseException | None = exc
-    for _ in range(10):  # a chain is short; never loop on a cycle
-        if seen is None:
-            break
-        trouble = database_trouble(seen)
-        if trouble is not None:
-            return EdgarIngestError(f"The database at {where} {trouble}: {_first_line(seen)}")
-        seen = seen.__cause__ or seen.__context__
-    return EdgarIngestError(f"The database at {where} could not be used: {_first_line(exc)}")
-
-
-def _safe_url(url: str) -> str:
-    return redact_database_url(url)  # also for a URL that does not parse: it never shows a password
-
-
-def _first_line(exc: BaseException) -> str:
-    orig = getattr(exc, "orig", None)
-    text = str(orig if orig is not None else exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     with _open_store(settings, migrate=True):
         pass
@@ -199,13 +110,11 @@ def _run(
     *,
     skipped_files: Sequence[Path] = (),
 ) -> RunCounts:
-    with _open_store(settings, migrate=migrate) as store:
-        run_id = store.start_run(command)
-        try:
+    """One ingest or reparse, recorded in ``runs`` (see ``commands.runs``): SIGTERM stops it like
+    Ctrl-C (exit 130, ``interrupted``), any error ends it ``failed``, a kill -9 ``abandoned``."""
+    with _open_store(settings, migrate=migrate) as store, _sigterm_as_interrupt():
+        with offline_run(store, command) as run_id:
             counts = work(store)
-        except BaseException as exc:
-            store.finish_run(run_id, RunCounts(), status="failed", message=_first_line(exc))
-            raise
         store.finish_run(run_id, counts, message=_summary(counts))
     _report(command, counts, skipped_files, sys.stdout)
     return counts

@@ -237,3 +237,21 @@ def database_trouble(exc: BaseException) -> str | None:
     if code.startswith(_NO_SCHEMA) or text.startswith(("no such table", "no such column")):
         return "needs `edgar-ingest db upgrade` (a table or column is missing)"
     return None
+
+
+def troubled_error(exc: BaseException) -> BaseException | None:
+    """The error of ``exc``'s chain (itself, then what it was raised from or while handling) that
+    names the database's trouble (``database_trouble``), if any.
+
+    The error raised is not always the one that says what happened: SQLite rolls back the whole
+    transaction when the disk is full, so leaving the savepoint then fails with "no such
+    savepoint", raised while handling the full disk.
+    """
+    seen: BaseException | None = exc
+    for _ in range(10):  # a chain is short; never loop on a cycle
+        if seen is None:
+            return None
+        if database_trouble(seen) is not None:
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
