@@ -32,14 +32,14 @@ from edgar_ingest.records import (
 
 CONSTRUCTORS: dict[type, Any] = {
     Address: parse._new_address,
-    Filer: parse._new_filer,
+    Filer: normalise.new_filer,
     FormDDocument: parse._new_form_d_document,
     FormDFiling: parse._new_form_d_filing,
     Issuer: parse._new_issuer,
     Offering: parse._new_offering,
     RelatedPerson: parse._new_related_person,
     SalesCompensationRecipient: parse._new_recipient,
-    SecHeader: parse._new_sec_header,
+    SecHeader: normalise.new_sec_header,
     Signature: parse._new_signature,
 }
 
