@@ -42,8 +42,10 @@ from lxml import etree
 
 from edgar_ingest.errors import MalformedDocumentError, NotFormDError, UnsafeDocumentError
 from edgar_ingest.normalise import FALSE_TEXTS as _FALSE
+from edgar_ingest.normalise import MAX_LENGTHS, normalise_accession_number
 from edgar_ingest.normalise import PLACEHOLDERS as _PLACEHOLDERS
 from edgar_ingest.normalise import TRUE_TEXTS as _TRUE
+from edgar_ingest.normalise import cik_digits as _cik_digits
 from edgar_ingest.normalise import new_address as _new_address
 from edgar_ingest.normalise import new_form_d_document as _new_form_d_document
 from edgar_ingest.normalise import new_form_d_filing as _new_form_d_filing
@@ -52,7 +54,6 @@ from edgar_ingest.normalise import new_offering as _new_offering
 from edgar_ingest.normalise import new_recipient as _new_recipient
 from edgar_ingest.normalise import new_related_person as _new_related_person
 from edgar_ingest.normalise import new_signature as _new_signature
-from edgar_ingest.normalise import normalise_accession_number
 from edgar_ingest.normalise import previous_accession as _previous_accession
 from edgar_ingest.normalise import whole_number_digits as _whole_number_digits
 from edgar_ingest.records import (
@@ -167,7 +168,8 @@ def _parse_xml(content: bytes) -> _Element:
         parser.feed(xml)
         root = parser.close()
     except etree.XMLSyntaxError as exc:
-        reason = (exc.msg or "syntax error").split(", see ")[0].rstrip(".")
+        # One line: libxml2 ends some messages with a line break ("Char 0x0 out of allowed range\n").
+        reason = " ".join((exc.msg or "syntax error").split(", see ")[0].split()).rstrip(".")
         if "amplification" in reason:  # libxml2's own entity-bomb guard (e.g. a UTF-16 bomb)
             raise UnsafeDocumentError(
                 "The document declares entities that expand explosively, which a Form D never has; it "
@@ -238,13 +240,19 @@ def _embedded_xml(content: bytes, accession: str) -> bytes:
 # A section's leaves are gathered in one pass over ``element.iter()`` into a dict keyed by tag:
 # one lxml proxy per element and a few dict operations, which is what makes the parser fast
 # (no XPath, no ``find``, no Python call per field). Tags that occur under several parents of
-# one section are keyed "parent/tag"; repeated tags are gathered into lists, in document order.
+# one section are keyed "parent/tag"; the tags the schema repeats are gathered into lists, in
+# document order. The same pass refuses what the schema never allows and a lenient reader would
+# read a wrong value out of (see _holds_elements and _repeated): a leaf holding child elements
+# (``3140000<b/>0`` is not 3140000), and a single-valued leaf given twice (no "last one wins").
 _QUALIFIED = frozenset({"value", "previousName", "dollarAmount", "isEstimate", "clarificationOfResponse"})
+# The leaves of a section that the schema repeats (maxOccurs > 1), as keyed.
 _LISTED = frozenset(
     {
         "relationship",  # relatedPersonRelationshipList
         "item",  # federalExemptionsExclusions
         "state",  # statesOfSolicitationList
+        # Read nowhere on purpose: each state code's name (ILLINOIS after IL), listed because repeated.
+        "description",
         "statesOfSolicitationList/value",  # "All States"
         "issuerPreviousNameList/previousName",
         "issuerPreviousNameList/value",  # "None" placeholder (or, rarely, a name)
@@ -253,8 +261,94 @@ _LISTED = frozenset(
     }
 )
 _SPECIAL = _QUALIFIED | _LISTED
-# Read nowhere on purpose: statesOfSolicitationList/description repeats each state code's name
-# (ILLINOIS after IL). Containers carry no text and drop out of the pass by themselves.
+# Every element of the schema that holds a value rather than elements (its simple types). An
+# element holding children is refused when it is one of these; containers carry no text and drop
+# out of the pass by themselves. Unknown elements are let be (the schema has changed over the years).
+_LEAF_ELEMENTS = frozenset(
+    {
+        # edgarSubmission
+        "schemaVersion",
+        "submissionType",
+        "testOrLive",
+        "returnCopy",
+        "contactName",
+        "contactPhoneNumber",
+        "contactEmailAddress",
+        "notificationEmailAddress",
+        # issuers
+        "cik",
+        "ccc",
+        "entityName",
+        "street1",
+        "street2",
+        "city",
+        "stateOrCountry",
+        "stateOrCountryDescription",
+        "zipCode",
+        "issuerPhoneNumber",
+        "jurisdictionOfInc",
+        "value",
+        "previousName",
+        "entityType",
+        "entityTypeOtherDesc",
+        "withinFiveYears",
+        "yetToBeFormed",
+        "overFiveYears",
+        "over100IssuerFlag",
+        # related persons
+        "firstName",
+        "middleName",
+        "lastName",
+        "relationship",
+        "relationshipClarification",
+        "over100PersonsFlag",
+        # offering
+        "industryGroupType",
+        "investmentFundType",
+        "is40Act",
+        "revenueRange",
+        "aggregateNetAssetValueRange",
+        "item",
+        "isAmendment",
+        "previousAccessionNumber",
+        "yetToOccur",
+        "moreThanOneYear",
+        "isEquityType",
+        "isDebtType",
+        "isOptionToAcquireType",
+        "isSecurityToBeAcquiredType",
+        "isPooledInvestmentFundType",
+        "isTenantInCommonType",
+        "isMineralPropertyType",
+        "isOtherType",
+        "descriptionOfOtherType",
+        "isBusinessCombinationTransaction",
+        "clarificationOfResponse",
+        "minimumInvestmentAccepted",
+        "recipientName",
+        "recipientCRDNumber",
+        "associatedBDName",
+        "associatedBDCRDNumber",
+        "state",
+        "description",
+        "foreignSolicitation",
+        "over100RecipientFlag",
+        "totalOfferingAmount",
+        "totalAmountSold",
+        "totalRemaining",
+        "hasNonAccreditedInvestors",
+        "numberNonAccreditedInvestors",
+        "totalNumberAlreadyInvested",
+        "dollarAmount",
+        "isEstimate",
+        "authorizedRepresentative",
+        "issuerName",
+        "signatureName",
+        "nameOfSigner",
+        "signatureTitle",
+        "signatureDate",
+    }
+)
 
 _Values = dict[str, str]
 _Lists = dict[str, list[str]]
@@ -286,13 +380,18 @@ _OFFERING_SPECIAL = _SPECIAL | _OFFERING_SECTIONS | _OFFERING_RECORDS | _OFFERIN
 
 def _collect(element: _Element, values: _Values, lists: _Lists) -> None:
     """Every non-empty, non-placeholder leaf text under ``element`` into ``values``/``lists``."""
-    special = _SPECIAL  # a local: this loop runs for every element
-    for node in element.iter():
+    special = _SPECIAL  # locals: this loop runs for every element
+    leaves = _LEAF_ELEMENTS
+    for node in element.iterdescendants():  # the section's own element is a container
         text = node.text
-        if text is None:
+        if text is None or not (text := text.strip()):
+            # A container, or an empty leaf: a leaf must hold no element either (<b/>250000).
+            if node.tag in leaves and len(node):
+                raise _holds_elements(node)
             continue
-        text = text.strip()
-        if not text or text == "None" or text == "NONE" or text == "none":  # see _PLACEHOLDERS
+        if len(node):  # a C call, cheaper than any test on the tag
+            raise _holds_elements(node)
+        if text == "None" or text == "NONE" or text == "none":  # see _PLACEHOLDERS
             continue
         tag: str = node.tag
         if tag in special:
@@ -302,6 +401,8 @@ def _collect(element: _Element, values: _Values, lists: _Lists) -> None:
             if tag in _LISTED:
                 lists.setdefault(tag, []).append(text)
                 continue
+        if tag in values:
+            raise _repeated(tag)
         values[tag] = text
 
 
@@ -312,12 +413,73 @@ def _leaves(element: _Element) -> tuple[_Values, _Lists]:
     return values, lists
 
 
+_SHOWN = 40  # characters of a value quoted in a message
+
+
+def _element(tag: str, text: str) -> str:
+    """``<tag>text</tag>`` for a message: a long text cut, with how much was left out."""
+    name = tag.rpartition("/")[2]
+    shown = text[:_SHOWN]
+    if not shown.isprintable():  # a line break or a control character: escaped, the message stays one line
+        shown = repr(shown)[1:-1]
+    if len(text) > _SHOWN:
+        shown = f"{shown} [{len(text) - _SHOWN:,} more characters]"
+    return f"<{name}>{shown}</{name}>"
+
+
+_NOT_SCHEMA = "the document does not follow the EDGAR Form D schema: fetch it again from EDGAR or report it."
+
+
 def _malformed_value(tag: str, text: str, expected: str) -> MalformedDocumentError:
+    return MalformedDocumentError(
+        f"The Form D has {_element(tag, text)}, which is not {expected}; {_NOT_SCHEMA}"
+    )
+
+
+def _too_long(tag: str, text: str) -> MalformedDocumentError:
+    limit = MAX_LENGTHS[tag]
+    return MalformedDocumentError(
+        f"The Form D has {_element(tag, text)}, longer than the at most {limit} characters the schema "
+        f"allows there; {_NOT_SCHEMA}"
+    )
+
+
+def _holds_elements(node: _Element) -> MalformedDocumentError:
+    """An element with text and child elements (which no element of the schema has), or a leaf of
+    the schema with child elements."""
+    child = f"<{_local(next(iter(node)).tag)}>"
+    text = (node.text or "").strip()
+    if text:
+        return MalformedDocumentError(
+            f"The Form D's <{_local(node.tag)}> holds both text ({text[:_SHOWN]!r}) and a child element "
+            f"({child}), which no element of the schema does; {_NOT_SCHEMA}"
+        )
+    return MalformedDocumentError(
+        f"The Form D's <{_local(node.tag)}> holds a child element ({child}) where the schema has a single "
+        f"value; {_NOT_SCHEMA}"
+    )
+
+
+def _repeated(tag: str) -> MalformedDocumentError:
     name = tag.rpartition("/")[2]
     return MalformedDocumentError(
-        f"The Form D has <{name}>{text[:40]}</{name}>, which is not {expected}; the document does not "
-        "follow the EDGAR Form D schema: fetch it again from EDGAR or report it."
+        f"The Form D gives <{name}> more than once where the schema allows one; {_NOT_SCHEMA}"
     )
+
+
+def _missing(tag: str, section: str) -> MalformedDocumentError:
+    return MalformedDocumentError(
+        f"The Form D has no <{tag}> in <{section}>, which every Form D gives; the document is incomplete: "
+        "fetch it again from EDGAR."
+    )
+
+
+def _bounded(values: _Values, tag: str) -> str | None:
+    """A text the store keeps in a column of bounded length: longer than the schema allows is refused."""
+    text = values.get(tag)
+    if text is not None and len(text) > MAX_LENGTHS[tag]:
+        raise _too_long(tag, text)
+    return text
 
 
 def _flag(values: _Values, tag: str) -> bool:
@@ -373,7 +535,7 @@ def _amount_or_indefinite(values: _Values, tag: str) -> tuple[Decimal | None, bo
 
 def _integer(values: _Values, tag: str) -> int | None:
     """A count (investors) or year: a whole number as the schema allows it, else malformed."""
-    text = values.get(tag)
+    text = _bounded(values, tag) if tag in MAX_LENGTHS else values.get(tag)
     if text is None:
         return None
     digits = _whole_number_digits(text)
@@ -396,9 +558,10 @@ def _cik(values: _Values) -> str | None:
     text = values.get("cik")
     if text is None:
         return None
-    if not (text.isascii() and text.isdigit()):
-        raise _malformed_value("cik", text, "a numeric CIK")
-    return text.zfill(10)
+    cik = _cik_digits(text)
+    if cik is None:
+        raise _malformed_value("cik", text, "a CIK of 1 to 10 digits")
+    return cik
 
 
 def _texts(lists: _Lists, *tags: str) -> tuple[str, ...]:
@@ -407,6 +570,9 @@ def _texts(lists: _Lists, *tags: str) -> tuple[str, ...]:
     if len(tags) == 1:
         return tuple(lists.get(tags[0], ()))
     return tuple(text for tag in tags for text in lists.get(tag, ()))
+
+
+_MAX_ZIP_CODE = MAX_LENGTHS["zipCode"]
 
 
 def _address(values: _Values) -> Address | None:
@@ -418,6 +584,8 @@ def _address(values: _Values) -> Address | None:
     state = get("stateOrCountry")
     description = get("stateOrCountryDescription")
     zip_code = get("zipCode")
+    if zip_code is not None and len(zip_code) > _MAX_ZIP_CODE:
+        raise _too_long("zipCode", zip_code)
     # A chain of "is None", not a tuple comparison: it stops at street1, which is nearly always given.
     if (
         street1 is None
@@ -432,12 +600,20 @@ def _address(values: _Values) -> Address | None:
     return _new_address(street1, street2, city, state, description, zip_code)
 
 
-def _root_text(element: _Element) -> str | None:
+def _leaf_text(element: _Element) -> str | None:
+    """The text of one leaf read on its own (schemaVersion, submissionType, testOrLive...)."""
+    if len(element):
+        raise _holds_elements(element)
     text = element.text
     if text is None:
         return None
     text = text.strip()
-    return None if not text or text in _PLACEHOLDERS else text
+    if not text or text in _PLACEHOLDERS:
+        return None
+    limit = MAX_LENGTHS.get(element.tag)
+    if limit is not None and len(text) > limit:
+        raise _too_long(element.tag, text)
+    return text
 
 
 # ----------------------------------------------------------------------------- Form D XML
@@ -452,27 +628,36 @@ def parse_form_d_xml(content: bytes) -> FormDDocument:
             f"The XML root element is <{_local(tag)}>{_namespace_note(tag)}, not the <edgarSubmission> "
             "of a Form D; only Form D (D or D/A) documents can be parsed."
         )
-    schema_version = submission_type = test_or_live = None
+    if _may_hold_namespaces(content):
+        _check_no_namespace(root)
     primary: _Element | None = None
     issuer_list: _Element | None = None
     persons_list: _Element | None = None
     offering_data: _Element | None = None
+    leaves: dict[str, str | None] = {}  # schemaVersion, submissionType, testOrLive: their texts
     for child in root:
         section = child.tag
-        if section == "schemaVersion":
-            schema_version = _root_text(child)
-        elif section == "submissionType":
-            submission_type = _root_text(child)
-        elif section == "testOrLive":
-            test_or_live = _root_text(child)
-        elif section == "primaryIssuer":
+        if section == "primaryIssuer":
+            if primary is not None:
+                raise _repeated(section)
             primary = child
-        elif section == "issuerList":
-            issuer_list = child
-        elif section == "relatedPersonsList":
-            persons_list = child
         elif section == "offeringData":
+            if offering_data is not None:
+                raise _repeated(section)
             offering_data = child
+        elif section == "relatedPersonsList":
+            if persons_list is not None:
+                raise _repeated(section)
+            persons_list = child
+        elif section == "issuerList":
+            if issuer_list is not None:
+                raise _repeated(section)
+            issuer_list = child
+        elif section in _ROOT_LEAVES:
+            if section in leaves:
+                raise _repeated(section)
+            leaves[section] = _leaf_text(child)
+    submission_type = leaves.get("submissionType")
     # The submission type is checked before any section is read: a non-Form D fails fast.
     if submission_type is None:
         raise NotFormDError(
@@ -489,13 +674,19 @@ def parse_form_d_xml(content: bytes) -> FormDDocument:
         raise MalformedDocumentError(
             f"The Form D has no <{missing}> section; the document is incomplete: fetch it again from EDGAR."
         )
+    primary_issuer = _issuer(primary)
+    # What identifies the filer: a Form D always gives both (and the store keys issuers by CIK).
+    if primary_issuer.cik is None:
+        raise _missing("cik", "primaryIssuer")
+    if primary_issuer.entity_name is None:
+        raise _missing("entityName", "primaryIssuer")
     co_issuers, has_over_100_issuers = _issuer_list(issuer_list)
     offering, is_authorized_representative, signatures = _offering(offering_data)
     return _new_form_d_document(
-        schema_version=schema_version,
+        schema_version=leaves.get("schemaVersion"),
         submission_type=submission_type,
-        test_or_live=test_or_live,
-        primary_issuer=_issuer(primary),
+        test_or_live=leaves.get("testOrLive"),
+        primary_issuer=primary_issuer,
         co_issuers=co_issuers,
         has_over_100_issuers=has_over_100_issuers,
         related_persons=_related_persons(persons_list),
@@ -503,6 +694,34 @@ def parse_form_d_xml(content: bytes) -> FormDDocument:
         is_authorized_representative=is_authorized_representative,
         signatures=signatures,
     )
+
+
+# The leaves of <edgarSubmission> that are read (each allowed once, as its sections).
+_ROOT_LEAVES = frozenset({"schemaVersion", "submissionType", "testOrLive"})
+
+
+def _may_hold_namespaces(content: bytes) -> bool:
+    """Whether any element of the document may be in a namespace (else no need to look at each).
+
+    An element is in a namespace only through a declaration (an undeclared prefix is not
+    well-formed), which is an attribute, and a Form D element has none: no "=" from the root
+    element on rules namespaces out with one memchr (~0.3 us), where testing every tag costs ~5 us.
+    Any other encoding than an ASCII-compatible one hides the root start: then every tag is tested.
+    """
+    root_start = content.find(b"<edgarSubmission")
+    return root_start < 0 or content.find(b"=", root_start) >= 0
+
+
+def _check_no_namespace(root: _Element) -> None:
+    """Refuse an element in a namespace: the schema has none, and a reader keyed by plain tags would
+    silently drop it (``<x:totalAmountSold>`` read as no amount at all)."""
+    for node in root.iter():
+        tag: str = node.tag
+        if tag[0] == "{":
+            raise MalformedDocumentError(
+                f"The Form D has <{_local(tag)}>{_namespace_note(tag)}, where every element of a Form D is "
+                f"in no namespace; {_NOT_SCHEMA}"
+            )
 
 
 def _local(tag: object) -> str:
@@ -528,7 +747,7 @@ def _issuer(element: _Element) -> Issuer:
         cik=_cik(values),
         entity_name=values.get("entityName"),
         address=_address(values),  # issuerAddress: the only address inside an issuer
-        phone_number=values.get("issuerPhoneNumber"),
+        phone_number=_bounded(values, "issuerPhoneNumber"),
         jurisdiction_of_inc=values.get("jurisdictionOfInc"),
         # <previousName>* or a single <value>None</value>, whose placeholder drops out.
         issuer_previous_names=_texts(
@@ -537,7 +756,7 @@ def _issuer(element: _Element) -> Issuer:
         edgar_previous_names=_texts(
             lists, "edgarPreviousNameList/previousName", "edgarPreviousNameList/value"
         ),
-        entity_type=values.get("entityType"),
+        entity_type=_bounded(values, "entityType"),
         entity_type_other_description=values.get("entityTypeOtherDesc"),
         year_of_inc_choice=choice,
         year_of_inc=_integer(values, "yearOfInc/value"),
@@ -548,19 +767,23 @@ def _issuer_list(element: _Element | None) -> tuple[tuple[Issuer, ...], bool]:
     if element is None:
         return (), False
     issuers: list[Issuer] = []
-    over_100 = False
+    flag: _Element | None = None
     for child in element:
         if child.tag == "issuer":
             issuers.append(_issuer(child))
         elif child.tag == "over100IssuerFlag":
-            over_100 = _flag(_leaves(child)[0], "over100IssuerFlag")
-    return tuple(issuers), over_100
+            if flag is not None:
+                raise _repeated("over100IssuerFlag")
+            flag = child
+    text = None if flag is None else _leaf_text(flag)
+    return tuple(issuers), text is not None and _flag({"over100IssuerFlag": text}, "over100IssuerFlag")
 
 
 def _related_persons(element: _Element | None) -> tuple[RelatedPerson, ...]:
     if element is None:
         return ()
     persons = []
+    leaves, max_relationship = _LEAF_ELEMENTS, MAX_LENGTHS["relationship"]
     for info in element:
         if info.tag != "relatedPersonInfo":
             continue
@@ -568,16 +791,23 @@ def _related_persons(element: _Element | None) -> tuple[RelatedPerson, ...]:
         # A person holds no tag of _QUALIFIED, and "relationship" is its only repeated one.
         values: _Values = {}
         relationships: list[str] = []
-        for node in info.iter():
+        for node in info.iterdescendants():
             text = node.text
-            if text is None:
+            if text is None or not (text := text.strip()):
+                if node.tag in leaves and len(node):  # see _collect
+                    raise _holds_elements(node)
                 continue
-            text = text.strip()
-            if not text or text == "None" or text == "NONE" or text == "none":  # see _PLACEHOLDERS
+            if len(node):
+                raise _holds_elements(node)
+            if text == "None" or text == "NONE" or text == "none":  # see _PLACEHOLDERS
                 continue
             tag = node.tag
             if tag == "relationship":
+                if len(text) > max_relationship:
+                    raise _too_long(tag, text)
                 relationships.append(text)
+            elif tag in values:
+                raise _repeated(tag)
             else:
                 values[tag] = text
         get = values.get
@@ -606,9 +836,9 @@ def _recipient(values: _Values, lists: _Lists) -> SalesCompensationRecipient:
             states.append(value)
     return _new_recipient(
         name=values.get("recipientName"),
-        crd_number=values.get("recipientCRDNumber"),
+        crd_number=_bounded(values, "recipientCRDNumber"),
         associated_broker_dealer_name=values.get("associatedBDName"),
-        associated_broker_dealer_crd_number=values.get("associatedBDCRDNumber"),
+        associated_broker_dealer_crd_number=_bounded(values, "associatedBDCRDNumber"),
         address=_address(values),
         states_of_solicitation=tuple(states),
         is_all_states=is_all_states,
@@ -626,25 +856,33 @@ def _signature(values: _Values) -> Signature:
     )
 
 
+_MAX_EXEMPTION = MAX_LENGTHS["item"]
+
+
 def _offering(element: _Element) -> tuple[Offering, bool, tuple[Signature, ...]]:
     # One pass over every element of <offeringData> (one lxml iterator, not one per section:
     # ~4 us less a filing). The leaves of the sections land in one dict: their tags are unique
     # across offeringData once the ambiguous ones are keyed by parent (see _QUALIFIED). A
     # <recipient> or <signature> opens a record: the leaves that follow are its own until the
     # next section of the offering starts. The flags that follow a list's records are routed.
+    # Each leaf and section is checked as in _collect: no child elements, no repeats.
     offering_values: _Values = {}
     offering_lists: _Lists = {}
     values, lists = offering_values, offering_lists  # where the next leaf goes
     recipients: list[tuple[_Values, _Lists]] = []
     signatures: list[tuple[_Values, _Lists]] = []
-    special, sections = _OFFERING_SPECIAL, _OFFERING_SECTIONS
-    for node in element.iter():
+    special, sections, leaves = _OFFERING_SPECIAL, _OFFERING_SECTIONS, _LEAF_ELEMENTS
+    opened: set[str] = set()  # the sections met so far
+    for node in element.iterdescendants():
         text = node.text
-        if text is not None:
-            text = text.strip()
-            if text and text != "None" and text != "NONE" and text != "none":  # see _PLACEHOLDERS
+        if text is not None and (text := text.strip()):
+            if len(node):
+                raise _holds_elements(node)
+            if text != "None" and text != "NONE" and text != "none":  # see _PLACEHOLDERS
                 leaf: str = node.tag
                 if leaf not in special:
+                    if leaf in values:
+                        raise _repeated(leaf)
                     values[leaf] = text
                     continue
                 if leaf in _QUALIFIED:
@@ -654,46 +892,65 @@ def _offering(element: _Element) -> tuple[Offering, bool, tuple[Signature, ...]]
                     lists.setdefault(leaf, []).append(text)
                     continue
                 if leaf in _OFFERING_FLAGS:
+                    if leaf in offering_values:
+                        raise _repeated(leaf)
                     offering_values[leaf] = text
                     continue
-                if leaf not in _OFFERING_RECORDS:
-                    if leaf in sections:  # a section that is a single leaf: minimumInvestmentAccepted
-                        values, lists = offering_values, offering_lists
-                    values[leaf] = text
-                    continue
-                # A record element with text of its own (not in the schema): opened below.
-        # No text: a container (or an empty leaf).
+                # Not a record (<recipient> or <signature>): those hold elements, refused above.
+                if leaf in sections:  # a section that is a single leaf: minimumInvestmentAccepted
+                    values, lists = offering_values, offering_lists
+                if leaf in values:
+                    raise _repeated(leaf)
+                values[leaf] = text
+                continue
+        # No text: a container, an empty leaf or a placeholder.
         tag = node.tag
         if tag in sections:
+            if tag in opened:
+                raise _repeated(tag)
+            opened.add(tag)
             values, lists = offering_values, offering_lists
+            if tag == "minimumInvestmentAccepted" and len(node):  # the one section that is a leaf
+                raise _holds_elements(node)
         elif tag == "recipient":
             values, lists = {}, {}
             recipients.append((values, lists))
         elif tag == "signature":
             values, lists = {}, {}
             signatures.append((values, lists))
+        elif tag in leaves and len(node):  # an element of the schema's values holding elements
+            raise _holds_elements(node)
 
     values = offering_values  # from here on, the offering's own
     get = values.get
+    # Every Form D says whether it is an amendment and how much was sold (the schema requires both).
+    if "isAmendment" not in values:
+        raise _missing("isAmendment", "typeOfFiling")
+    total_sold = _amount(values, "totalAmountSold")
+    if total_sold is None:
+        raise _missing("totalAmountSold", "offeringSalesAmounts")
     exemption_codes = offering_lists.get("item")
     total_offering, offering_indefinite = _amount_or_indefinite(values, "totalOfferingAmount")
     total_remaining, remaining_indefinite = _amount_or_indefinite(values, "totalRemaining")
     # Codes in document order, spaces removed ("3C. 7" is "3C.7").
     exemptions = tuple(["".join(code.split()) for code in exemption_codes]) if exemption_codes else ()
+    for code in exemptions:
+        if len(code) > _MAX_EXEMPTION:
+            raise _too_long("item", code)
     # Positional, one argument a line in the order of Offering's fields, each named by its comment:
     # CPython binds 42 keyword arguments with a linear search each (~2 us, 2% of a filing), 42
     # positional ones in 0.5 us. mypy checks each argument's type against its field, and
     # tests/test_parse_field_sources.py changes one tag at a time and checks that exactly the
     # field named here changes, so two same-typed arguments cannot be swapped unnoticed.
     offering = _new_offering(
-        get("industryGroupType"),  # industry_group
-        get("investmentFundType"),  # investment_fund_type
+        _bounded(values, "industryGroupType"),  # industry_group
+        _bounded(values, "investmentFundType"),  # investment_fund_type
         _optional_flag(values, "is40Act"),  # is_40_act
-        get("revenueRange"),  # revenue_range
-        get("aggregateNetAssetValueRange"),  # aggregate_net_asset_value_range
+        _bounded(values, "revenueRange"),  # revenue_range
+        _bounded(values, "aggregateNetAssetValueRange"),  # aggregate_net_asset_value_range
         exemptions,  # federal_exemptions
         _flag(values, "isAmendment"),  # is_amendment
-        _previous_accession(get("previousAccessionNumber")),  # previous_accession_number
+        _previous_accession(_bounded(values, "previousAccessionNumber")),  # previous_accession_number
         _date(values, "dateOfFirstSale/value"),  # first_sale_date
         _flag(values, "yetToOccur"),  # is_first_sale_yet_to_occur
         _flag(values, "moreThanOneYear"),  # is_more_than_one_year
@@ -713,7 +970,7 @@ def _offering(element: _Element) -> tuple[Offering, bool, tuple[Signature, ...]]
         _flag(values, "over100RecipientFlag"),  # has_over_100_recipients
         total_offering,  # total_offering_amount
         offering_indefinite,  # is_offering_amount_indefinite
-        _amount(values, "totalAmountSold"),  # total_amount_sold
+        total_sold,  # total_amount_sold
         total_remaining,  # total_remaining
         remaining_indefinite,  # is_remaining_indefinite
         get("offeringSalesAmounts/clarificationOfResponse"),  # sales_amounts_clarification

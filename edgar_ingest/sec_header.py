@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 
 from edgar_ingest.errors import MalformedDocumentError, UnsafeDocumentError
 from edgar_ingest.normalise import ACCESSION_DASHED as _ACCESSION_DASHED
+from edgar_ingest.normalise import cik_digits, normalise_accession_number
 from edgar_ingest.normalise import new_filer as _new_filer
 from edgar_ingest.normalise import new_sec_header as _new_sec_header
-from edgar_ingest.normalise import normalise_accession_number
 from edgar_ingest.records import Filer, SecHeader
 
 __all__ = ["MAX_DOCUMENT_BYTES", "check_size", "oversize_error", "parse_sec_header"]
@@ -202,8 +202,11 @@ def _header_datetime(value: str | None, accession: str) -> datetime | None:
 
 
 def _filer(cik: str | None, name: str | None, file_number: str | None, accession: str) -> Filer:
-    if cik is None or not cik.isdigit():
+    # EDGAR's CIKs have at most 10 digits (and the store's column holds 10): an 11th is damage.
+    digits = None if cik is None else cik_digits(cik)
+    if digits is None:
         raise MalformedDocumentError(
-            f"A FILER of {accession} has no numeric CENTRAL INDEX KEY; download its complete .txt again."
+            f"A FILER of {accession} has no CENTRAL INDEX KEY of 1 to 10 digits; download its complete .txt "
+            "again."
         )
-    return _new_filer(cik=cik.zfill(10), name=name, file_number=file_number)
+    return _new_filer(cik=digits, name=name, file_number=file_number)
