@@ -23,6 +23,13 @@ a ~100 us filing: the libxml2 parse and tree free ~35 us, lxml's element proxies
 and text ~20 us, the Python side of the passes ~13 us, records and conversions ~15 us.
 XPath, XSLT, parser targets, regular expressions and ElementTree were measured and are slower.
 
+Strictness: EDGAR validates every Form D against the SEC's schema, so what the schema never allows
+is damage or forgery, and is refused naming the element rather than read into a value (issue 13):
+a leaf holding child elements (``3140000<b/>0``), a single-valued element or section given twice,
+an element in a namespace, a value longer than the schema allows where the store's column is
+bounded (``normalise.MAX_LENGTHS``), and a document without ``isAmendment``, ``totalAmountSold``
+or its primary issuer's ``cik`` and ``entityName``. Values themselves: see ``formd_values``.
+
 Placeholders: the EDGAR Form D tool writes the literal ``None`` when a filer ticks a "none"
 box (previous names, CRD numbers, the placeholder sales-compensation recipient), so ``None``
 (any case) reads as None everywhere. Other text such as ``N/A`` is typed by the filer and kept
@@ -41,12 +48,27 @@ from typing import Any
 from lxml import etree
 
 from edgar_ingest.errors import MalformedDocumentError, NotFormDError, UnsafeDocumentError
-from edgar_ingest.normalise import FALSE_TEXTS as _FALSE
+from edgar_ingest.formd_values import Lists as _Lists
+from edgar_ingest.formd_values import Values as _Values
+from edgar_ingest.formd_values import address as _address
+from edgar_ingest.formd_values import amount as _amount
+from edgar_ingest.formd_values import amount_or_indefinite as _amount_or_indefinite
+from edgar_ingest.formd_values import bounded as _bounded
+from edgar_ingest.formd_values import flag as _flag
+from edgar_ingest.formd_values import holds_elements as _holds_elements
+from edgar_ingest.formd_values import in_namespace as _in_namespace
+from edgar_ingest.formd_values import integer as _integer
+from edgar_ingest.formd_values import iso_date as _iso_date
+from edgar_ingest.formd_values import issuer_cik as _issuer_cik
+from edgar_ingest.formd_values import local as _local
+from edgar_ingest.formd_values import missing as _missing
+from edgar_ingest.formd_values import namespace_note as _namespace_note
+from edgar_ingest.formd_values import optional_flag as _optional_flag
+from edgar_ingest.formd_values import repeated as _repeated
+from edgar_ingest.formd_values import texts as _texts
+from edgar_ingest.formd_values import too_long as _too_long
 from edgar_ingest.normalise import MAX_LENGTHS, normalise_accession_number
 from edgar_ingest.normalise import PLACEHOLDERS as _PLACEHOLDERS
-from edgar_ingest.normalise import TRUE_TEXTS as _TRUE
-from edgar_ingest.normalise import cik_digits as _cik_digits
-from edgar_ingest.normalise import new_address as _new_address
 from edgar_ingest.normalise import new_form_d_document as _new_form_d_document
 from edgar_ingest.normalise import new_form_d_filing as _new_form_d_filing
 from edgar_ingest.normalise import new_issuer as _new_issuer
@@ -55,9 +77,7 @@ from edgar_ingest.normalise import new_recipient as _new_recipient
 from edgar_ingest.normalise import new_related_person as _new_related_person
 from edgar_ingest.normalise import new_signature as _new_signature
 from edgar_ingest.normalise import previous_accession as _previous_accession
-from edgar_ingest.normalise import whole_number_digits as _whole_number_digits
 from edgar_ingest.records import (
-    Address,
     FormDDocument,
     FormDFiling,
     Issuer,
@@ -264,94 +284,29 @@ _SPECIAL = _QUALIFIED | _LISTED
 # Every element of the schema that holds a value rather than elements (its simple types). An
 # element holding children is refused when it is one of these; containers carry no text and drop
 # out of the pass by themselves. Unknown elements are let be (the schema has changed over the years).
-_LEAF_ELEMENTS = frozenset(
-    {
-        # edgarSubmission
-        "schemaVersion",
-        "submissionType",
-        "testOrLive",
-        "returnCopy",
-        "contactName",
-        "contactPhoneNumber",
-        "contactEmailAddress",
-        "notificationEmailAddress",
-        # issuers
-        "cik",
-        "ccc",
-        "entityName",
-        "street1",
-        "street2",
-        "city",
-        "stateOrCountry",
-        "stateOrCountryDescription",
-        "zipCode",
-        "issuerPhoneNumber",
-        "jurisdictionOfInc",
-        "value",
-        "previousName",
-        "entityType",
-        "entityTypeOtherDesc",
-        "withinFiveYears",
-        "yetToBeFormed",
-        "overFiveYears",
-        "over100IssuerFlag",
-        # related persons
-        "firstName",
-        "middleName",
-        "lastName",
-        "relationship",
-        "relationshipClarification",
-        "over100PersonsFlag",
-        # offering
-        "industryGroupType",
-        "investmentFundType",
-        "is40Act",
-        "revenueRange",
-        "aggregateNetAssetValueRange",
-        "item",
-        "isAmendment",
-        "previousAccessionNumber",
-        "yetToOccur",
-        "moreThanOneYear",
-        "isEquityType",
-        "isDebtType",
-        "isOptionToAcquireType",
-        "isSecurityToBeAcquiredType",
-        "isPooledInvestmentFundType",
-        "isTenantInCommonType",
-        "isMineralPropertyType",
-        "isOtherType",
-        "descriptionOfOtherType",
-        "isBusinessCombinationTransaction",
-        "clarificationOfResponse",
-        "minimumInvestmentAccepted",
-        "recipientName",
-        "recipientCRDNumber",
-        "associatedBDName",
-        "associatedBDCRDNumber",
-        "state",
-        "description",
-        "foreignSolicitation",
-        "over100RecipientFlag",
-        "totalOfferingAmount",
-        "totalAmountSold",
-        "totalRemaining",
-        "hasNonAccreditedInvestors",
-        "numberNonAccreditedInvestors",
-        "totalNumberAlreadyInvested",
-        "dollarAmount",
-        "isEstimate",
-        "authorizedRepresentative",
-        "issuerName",
-        "signatureName",
-        "nameOfSigner",
-        "signatureTitle",
-        "signatureDate",
-    }
+_LEAF_NAMES = (  # by section, as the schema lists them
+    # edgarSubmission
+    "schemaVersion submissionType testOrLive returnCopy contactName contactPhoneNumber"
+    " contactEmailAddress notificationEmailAddress"
+    # issuers
+    " cik ccc entityName street1 street2 city stateOrCountry stateOrCountryDescription zipCode"
+    " issuerPhoneNumber jurisdictionOfInc value previousName entityType entityTypeOtherDesc"
+    " withinFiveYears yetToBeFormed overFiveYears over100IssuerFlag"
+    # related persons
+    " firstName middleName lastName relationship relationshipClarification over100PersonsFlag"
+    # offering
+    " industryGroupType investmentFundType is40Act revenueRange aggregateNetAssetValueRange"
+    " item isAmendment previousAccessionNumber yetToOccur moreThanOneYear isEquityType"
+    " isDebtType isOptionToAcquireType isSecurityToBeAcquiredType isPooledInvestmentFundType"
+    " isTenantInCommonType isMineralPropertyType isOtherType descriptionOfOtherType"
+    " isBusinessCombinationTransaction clarificationOfResponse minimumInvestmentAccepted"
+    " recipientName recipientCRDNumber associatedBDName associatedBDCRDNumber state"
+    " description foreignSolicitation over100RecipientFlag totalOfferingAmount totalAmountSold"
+    " totalRemaining hasNonAccreditedInvestors numberNonAccreditedInvestors"
+    " totalNumberAlreadyInvested dollarAmount isEstimate authorizedRepresentative issuerName"
+    " signatureName nameOfSigner signatureTitle signatureDate"
 )
-
-_Values = dict[str, str]
-_Lists = dict[str, list[str]]
+_LEAF_ELEMENTS = frozenset(_LEAF_NAMES.split())
 
 # The sections of <offeringData> (the schema's children of it), and the records two of them hold.
 _OFFERING_SECTIONS = frozenset(
@@ -411,193 +366,6 @@ def _leaves(element: _Element) -> tuple[_Values, _Lists]:
     lists: _Lists = {}
     _collect(element, values, lists)
     return values, lists
-
-
-_SHOWN = 40  # characters of a value quoted in a message
-
-
-def _element(tag: str, text: str) -> str:
-    """``<tag>text</tag>`` for a message: a long text cut, with how much was left out."""
-    name = tag.rpartition("/")[2]
-    shown = text[:_SHOWN]
-    if not shown.isprintable():  # a line break or a control character: escaped, the message stays one line
-        shown = repr(shown)[1:-1]
-    if len(text) > _SHOWN:
-        shown = f"{shown} [{len(text) - _SHOWN:,} more characters]"
-    return f"<{name}>{shown}</{name}>"
-
-
-_NOT_SCHEMA = "the document does not follow the EDGAR Form D schema: fetch it again from EDGAR or report it."
-
-
-def _malformed_value(tag: str, text: str, expected: str) -> MalformedDocumentError:
-    return MalformedDocumentError(
-        f"The Form D has {_element(tag, text)}, which is not {expected}; {_NOT_SCHEMA}"
-    )
-
-
-def _too_long(tag: str, text: str) -> MalformedDocumentError:
-    limit = MAX_LENGTHS[tag]
-    return MalformedDocumentError(
-        f"The Form D has {_element(tag, text)}, longer than the at most {limit} characters the schema "
-        f"allows there; {_NOT_SCHEMA}"
-    )
-
-
-def _holds_elements(node: _Element) -> MalformedDocumentError:
-    """An element with text and child elements (which no element of the schema has), or a leaf of
-    the schema with child elements."""
-    child = f"<{_local(next(iter(node)).tag)}>"
-    text = (node.text or "").strip()
-    if text:
-        return MalformedDocumentError(
-            f"The Form D's <{_local(node.tag)}> holds both text ({text[:_SHOWN]!r}) and a child element "
-            f"({child}), which no element of the schema does; {_NOT_SCHEMA}"
-        )
-    return MalformedDocumentError(
-        f"The Form D's <{_local(node.tag)}> holds a child element ({child}) where the schema has a single "
-        f"value; {_NOT_SCHEMA}"
-    )
-
-
-def _repeated(tag: str) -> MalformedDocumentError:
-    name = tag.rpartition("/")[2]
-    return MalformedDocumentError(
-        f"The Form D gives <{name}> more than once where the schema allows one; {_NOT_SCHEMA}"
-    )
-
-
-def _missing(tag: str, section: str) -> MalformedDocumentError:
-    return MalformedDocumentError(
-        f"The Form D has no <{tag}> in <{section}>, which every Form D gives; the document is incomplete: "
-        "fetch it again from EDGAR."
-    )
-
-
-def _bounded(values: _Values, tag: str) -> str | None:
-    """A text the store keeps in a column of bounded length: longer than the schema allows is refused."""
-    text = values.get(tag)
-    if text is not None and len(text) > MAX_LENGTHS[tag]:
-        raise _too_long(tag, text)
-    return text
-
-
-def _flag(values: _Values, tag: str) -> bool:
-    """A checkbox: absent or empty is False (EDGAR omits unticked boxes)."""
-    text = values.get(tag)
-    if text is None or text in _FALSE:
-        return False
-    if text in _TRUE:
-        return True
-    raise _malformed_value(tag, text, "true or false")
-
-
-def _optional_flag(values: _Values, tag: str) -> bool | None:
-    text = values.get(tag)
-    return None if text is None else _flag(values, tag)
-
-
-_ZERO = Decimal(0)  # over half the amounts filed are "0" (fees, commissions, minimum investment)
-
-
-_WHOLE_DOLLARS = "a whole number of dollars from 0 to 999,999,999,999"
-
-
-def _decimal(tag: str, text: str) -> Decimal:
-    """An amount as the schema allows it (whole dollars, at most 12 digits), else malformed: a
-    fraction, ``1,000`` or 13 digits is refused naming the element, never rounded or cleaned."""
-    if text == "0":  # Decimal is immutable: one shared instance, without the ~200 ns construction
-        return _ZERO
-    digits = _whole_number_digits(text)
-    if digits is None:
-        raise _malformed_value(tag, text, _WHOLE_DOLLARS)
-    return Decimal(digits)
-
-
-def _amount(values: _Values, tag: str) -> Decimal | None:
-    text = values.get(tag)
-    if text is None:
-        return None
-    if text == "0":  # the usual amount, without the call below
-        return _ZERO
-    return _decimal(tag, text)
-
-
-def _amount_or_indefinite(values: _Values, tag: str) -> tuple[Decimal | None, bool]:
-    """(amount, is_indefinite): "Indefinite" is None plus True, never 0."""
-    text = values.get(tag)
-    if text is None:
-        return None, False
-    if text.lower() == "indefinite":
-        return None, True
-    return _decimal(tag, text), False
-
-
-def _integer(values: _Values, tag: str) -> int | None:
-    """A count (investors) or year: a whole number as the schema allows it, else malformed."""
-    text = _bounded(values, tag) if tag in MAX_LENGTHS else values.get(tag)
-    if text is None:
-        return None
-    digits = _whole_number_digits(text)
-    if digits is None:
-        raise _malformed_value(tag, text, "a whole number from 0 to 999,999,999,999")
-    return int(digits)
-
-
-def _date(values: _Values, tag: str) -> date | None:
-    text = values.get(tag)
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise _malformed_value(tag, text, "a date (YYYY-MM-DD)") from None
-
-
-def _cik(values: _Values) -> str | None:
-    text = values.get("cik")
-    if text is None:
-        return None
-    cik = _cik_digits(text)
-    if cik is None:
-        raise _malformed_value("cik", text, "a CIK of 1 to 10 digits")
-    return cik
-
-
-def _texts(lists: _Lists, *tags: str) -> tuple[str, ...]:
-    if not lists:  # usually: most sections hold no list
-        return ()
-    if len(tags) == 1:
-        return tuple(lists.get(tags[0], ()))
-    return tuple(text for tag in tags for text in lists.get(tag, ()))
-
-
-_MAX_ZIP_CODE = MAX_LENGTHS["zipCode"]
-
-
-def _address(values: _Values) -> Address | None:
-    """The one address of a record (issuer, person, recipient); None when none is given."""
-    get = values.get
-    street1 = get("street1")
-    street2 = get("street2")
-    city = get("city")
-    state = get("stateOrCountry")
-    description = get("stateOrCountryDescription")
-    zip_code = get("zipCode")
-    if zip_code is not None and len(zip_code) > _MAX_ZIP_CODE:
-        raise _too_long("zipCode", zip_code)
-    # A chain of "is None", not a tuple comparison: it stops at street1, which is nearly always given.
-    if (
-        street1 is None
-        and street2 is None
-        and city is None
-        and state is None
-        and description is None
-        and zip_code is None
-    ):
-        return None
-    # Positional (in Address's field order) where a record is built per person: see _offering.
-    return _new_address(street1, street2, city, state, description, zip_code)
 
 
 def _leaf_text(element: _Element) -> str | None:
@@ -718,20 +486,7 @@ def _check_no_namespace(root: _Element) -> None:
     for node in root.iter():
         tag: str = node.tag
         if tag[0] == "{":
-            raise MalformedDocumentError(
-                f"The Form D has <{_local(tag)}>{_namespace_note(tag)}, where every element of a Form D is "
-                f"in no namespace; {_NOT_SCHEMA}"
-            )
-
-
-def _local(tag: object) -> str:
-    text = str(tag)
-    return text.rpartition("}")[2] if text.startswith("{") else text
-
-
-def _namespace_note(tag: object) -> str:
-    text = str(tag)
-    return f" in namespace {text[1:].partition('}')[0]}" if text.startswith("{") else ""
+            raise _in_namespace(tag)
 
 
 def _issuer(element: _Element) -> Issuer:
@@ -744,7 +499,7 @@ def _issuer(element: _Element) -> Issuer:
     elif _flag(values, "yetToBeFormed"):
         choice = "yet_to_be_formed"
     return _new_issuer(
-        cik=_cik(values),
+        cik=_issuer_cik(values),
         entity_name=values.get("entityName"),
         address=_address(values),  # issuerAddress: the only address inside an issuer
         phone_number=_bounded(values, "issuerPhoneNumber"),
@@ -852,7 +607,7 @@ def _signature(values: _Values) -> Signature:
         signature_name=values.get("signatureName"),
         name_of_signer=values.get("nameOfSigner"),
         title=values.get("signatureTitle"),
-        signature_date=_date(values, "signatureDate"),
+        signature_date=_iso_date(values, "signatureDate"),
     )
 
 
@@ -951,7 +706,7 @@ def _offering(element: _Element) -> tuple[Offering, bool, tuple[Signature, ...]]
         exemptions,  # federal_exemptions
         _flag(values, "isAmendment"),  # is_amendment
         _previous_accession(_bounded(values, "previousAccessionNumber")),  # previous_accession_number
-        _date(values, "dateOfFirstSale/value"),  # first_sale_date
+        _iso_date(values, "dateOfFirstSale/value"),  # first_sale_date
         _flag(values, "yetToOccur"),  # is_first_sale_yet_to_occur
         _flag(values, "moreThanOneYear"),  # is_more_than_one_year
         _flag(values, "isEquityType"),  # is_equity
