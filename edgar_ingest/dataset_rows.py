@@ -446,6 +446,8 @@ class RowBuilder:
             if submission_type not in _FORM_D_TYPES:
                 raise BadValue("SUBMISSIONTYPE", submission_type or "", "D or D/A (a Form D)")
             has_over_100_issuers = flag(over_100, "OVER100ISSUERFLAG")
+            schema = _bounded(schema, "SCHEMAVERSION", "schemaVersion")
+            test_or_live = _bounded(test_or_live, "TESTORLIVE", "testOrLive")
         except BadValue as exc:
             raise RowError("FORMDSUBMISSION", sub_line, exc.reason) from None
         if offering is None:

@@ -455,6 +455,13 @@ def test_a_byte_order_mark_and_crlf_line_ends_are_read_as_plain_utf8(tmp_path: P
         ),
         ("FORMDSUBMISSION", "SUBMISSIONTYPE", "10-K", "SUBMISSIONTYPE holds '10-K', which is not D or D/A"),
         ("FORMDSUBMISSION", "SUBMISSIONTYPE", "", "SUBMISSIONTYPE holds '', which is not D or D/A"),
+        (
+            "FORMDSUBMISSION",
+            "SCHEMAVERSION",
+            "X0708-draft",
+            "SCHEMAVERSION holds 'X0708-draft', which is not at most 5",
+        ),
+        ("FORMDSUBMISSION", "TESTORLIVE", "LIVELY", "TESTORLIVE holds 'LIVELY', which is not at most 4"),
         ("ISSUERS", "CIK", "12AB", "CIK holds '12AB', which is not a CIK of 1 to 10 digits"),
         # 11 digits: more than the schema's CIK (and the store's column) holds.
         ("ISSUERS", "CIK", "12345678901", "CIK holds '12345678901', which is not a CIK of 1 to 10 digits"),
