@@ -337,7 +337,7 @@ def _collect(element: _Element, values: _Values, lists: _Lists) -> None:
     """Every non-empty, non-placeholder leaf text under ``element`` into ``values``/``lists``."""
     special = _SPECIAL  # locals: this loop runs for every element
     leaves = _LEAF_ELEMENTS
-    for node in element.iterdescendants():  # the section's own element is a container
+    for node in element.iter():
         text = node.text
         if text is None or not (text := text.strip()):
             # A container, or an empty leaf: a leaf must hold no element either (<b/>250000).
@@ -402,7 +402,9 @@ def parse_form_d_xml(content: bytes) -> FormDDocument:
     issuer_list: _Element | None = None
     persons_list: _Element | None = None
     offering_data: _Element | None = None
-    leaves: dict[str, str | None] = {}  # schemaVersion, submissionType, testOrLive: their texts
+    version: _Element | None = None
+    submission: _Element | None = None
+    live: _Element | None = None
     for child in root:
         section = child.tag
         if section == "primaryIssuer":
@@ -421,11 +423,19 @@ def parse_form_d_xml(content: bytes) -> FormDDocument:
             if issuer_list is not None:
                 raise _repeated(section)
             issuer_list = child
-        elif section in _ROOT_LEAVES:
-            if section in leaves:
+        elif section == "submissionType":
+            if submission is not None:
                 raise _repeated(section)
-            leaves[section] = _leaf_text(child)
-    submission_type = leaves.get("submissionType")
+            submission = child
+        elif section == "schemaVersion":
+            if version is not None:
+                raise _repeated(section)
+            version = child
+        elif section == "testOrLive":
+            if live is not None:
+                raise _repeated(section)
+            live = child
+    submission_type = None if submission is None else _leaf_text(submission)
     # The submission type is checked before any section is read: a non-Form D fails fast.
     if submission_type is None:
         raise NotFormDError(
@@ -451,9 +461,9 @@ def parse_form_d_xml(content: bytes) -> FormDDocument:
     co_issuers, has_over_100_issuers = _issuer_list(issuer_list)
     offering, is_authorized_representative, signatures = _offering(offering_data)
     return _new_form_d_document(
-        schema_version=leaves.get("schemaVersion"),
+        schema_version=None if version is None else _leaf_text(version),
         submission_type=submission_type,
-        test_or_live=leaves.get("testOrLive"),
+        test_or_live=None if live is None else _leaf_text(live),
         primary_issuer=primary_issuer,
         co_issuers=co_issuers,
         has_over_100_issuers=has_over_100_issuers,
@@ -462,10 +472,6 @@ def parse_form_d_xml(content: bytes) -> FormDDocument:
         is_authorized_representative=is_authorized_representative,
         signatures=signatures,
     )
-
-
-# The leaves of <edgarSubmission> that are read (each allowed once, as its sections).
-_ROOT_LEAVES = frozenset({"schemaVersion", "submissionType", "testOrLive"})
 
 
 def _may_hold_namespaces(content: bytes) -> bool:
@@ -546,7 +552,7 @@ def _related_persons(element: _Element | None) -> tuple[RelatedPerson, ...]:
         # A person holds no tag of _QUALIFIED, and "relationship" is its only repeated one.
         values: _Values = {}
         relationships: list[str] = []
-        for node in info.iterdescendants():
+        for node in info.iter():
             text = node.text
             if text is None or not (text := text.strip()):
                 if node.tag in leaves and len(node):  # see _collect
@@ -628,7 +634,7 @@ def _offering(element: _Element) -> tuple[Offering, bool, tuple[Signature, ...]]
     signatures: list[tuple[_Values, _Lists]] = []
     special, sections, leaves = _OFFERING_SPECIAL, _OFFERING_SECTIONS, _LEAF_ELEMENTS
     opened: set[str] = set()  # the sections met so far
-    for node in element.iterdescendants():
+    for node in element.iter():
         text = node.text
         if text is not None and (text := text.strip()):
             if len(node):
