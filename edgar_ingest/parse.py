@@ -398,43 +398,18 @@ def parse_form_d_xml(content: bytes) -> FormDDocument:
         )
     if _may_hold_namespaces(content):
         _check_no_namespace(root)
-    primary: _Element | None = None
-    issuer_list: _Element | None = None
-    persons_list: _Element | None = None
-    offering_data: _Element | None = None
-    version: _Element | None = None
-    submission: _Element | None = None
-    live: _Element | None = None
+    # The children of <edgarSubmission> that are read, each allowed once (the schema's maxOccurs).
+    found: dict[str, _Element] = {}
     for child in root:
         section = child.tag
-        if section == "primaryIssuer":
-            if primary is not None:
+        if section in _ROOT_READ:
+            if section in found:
                 raise _repeated(section)
-            primary = child
-        elif section == "offeringData":
-            if offering_data is not None:
-                raise _repeated(section)
-            offering_data = child
-        elif section == "relatedPersonsList":
-            if persons_list is not None:
-                raise _repeated(section)
-            persons_list = child
-        elif section == "issuerList":
-            if issuer_list is not None:
-                raise _repeated(section)
-            issuer_list = child
-        elif section == "submissionType":
-            if submission is not None:
-                raise _repeated(section)
-            submission = child
-        elif section == "schemaVersion":
-            if version is not None:
-                raise _repeated(section)
-            version = child
-        elif section == "testOrLive":
-            if live is not None:
-                raise _repeated(section)
-            live = child
+            found[section] = child
+    get = found.get
+    primary, issuer_list, persons_list = get("primaryIssuer"), get("issuerList"), get("relatedPersonsList")
+    offering_data, submission = get("offeringData"), get("submissionType")
+    version, live = get("schemaVersion"), get("testOrLive")
     submission_type = None if submission is None else _leaf_text(submission)
     # The submission type is checked before any section is read: a non-Form D fails fast.
     if submission_type is None:
@@ -472,6 +447,19 @@ def parse_form_d_xml(content: bytes) -> FormDDocument:
         is_authorized_representative=is_authorized_representative,
         signatures=signatures,
     )
+
+
+_ROOT_READ = frozenset(
+    {
+        "schemaVersion",
+        "submissionType",
+        "testOrLive",
+        "primaryIssuer",
+        "issuerList",
+        "relatedPersonsList",
+        "offeringData",
+    }
+)
 
 
 def _may_hold_namespaces(content: bytes) -> bool:
