@@ -25,7 +25,7 @@ from edgar_ingest.commands.options import (
     require_existing_database,
 )
 from edgar_ingest.commands.retry import retry_failures
-from edgar_ingest.errors import ConfigError, LockHeldError
+from edgar_ingest.errors import ConfigError, LockHeldError, LockLostError
 from edgar_ingest.http import EdgarClient
 from edgar_ingest.pipeline import PipelineContext, RunAborted, plan_sync, run_backfill, run_sync
 from edgar_ingest.progress import Progress
@@ -153,7 +153,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 @contextmanager
 def _held_lock(store: Store) -> Iterator[Lock]:
-    """The network lock, kept alive by a heartbeat thread so a long pause cannot expire it."""
+    """The network lock, kept alive by a heartbeat thread so a long pause cannot expire it, and
+    on PostgreSQL guarded: give the run's client ``gate=lock.gate`` so that no request leaves
+    while the lock's session is gone (a restart), and the run stops if another run took it."""
     try:
         lock = store.acquire_lock(NETWORK_LOCK)
     except LockHeldError as exc:
@@ -166,22 +168,10 @@ def _held_lock(store: Store) -> Iterator[Lock]:
         ) from exc
     if store.running_watcher() is not None:
         store.set_watcher(None)  # left by a watcher that was killed: none runs while we hold the lock
-    stop = threading.Event()
-
-    def beat() -> None:
-        while not stop.wait(HEARTBEAT_S):
-            try:
-                lock.heartbeat()
-            except Exception:  # the run itself will notice a lost database; keep beating quietly
-                continue
-
-    thread = threading.Thread(target=beat, name="lock-heartbeat", daemon=True)
-    thread.start()
+    lock.keep_alive(HEARTBEAT_S)
     try:
         yield lock
     finally:
-        stop.set()
-        thread.join(timeout=5)
         lock.release()
 
 
@@ -221,7 +211,11 @@ def run_job(
         raise ConfigError("--workers must be at least 1.")
     store = Store.from_url(settings.database_url, migrate=not args.no_migrate)
     try:
-        with _held_lock(store), EdgarClient(settings) as client, _sigterm_as_interrupt():
+        with (
+            _held_lock(store) as lock,
+            EdgarClient(settings, gate=lock.gate) as client,
+            _sigterm_as_interrupt(),
+        ):
             store.abandon_running_runs(
                 LOCKED_COMMANDS, "the process ended without finishing (killed?); a later run resumed"
             )
@@ -233,7 +227,7 @@ def run_job(
             status, message, code = "completed", None, EXIT_OK
             try:
                 message = body(ctx)
-            except RunAborted as exc:
+            except (RunAborted, LockLostError) as exc:
                 status, message, code = "failed", str(exc), EXIT_FAILED
             except KeyboardInterrupt:
                 status, message = "interrupted", "interrupted; run the same command again to resume"
