@@ -43,10 +43,21 @@ from edgar_ingest.store.base import StoreBase, _locks
 from edgar_ingest.store.engine import create_session_engine
 
 DEFAULT_LOCK_TTL: Final = timedelta(minutes=10)
+_PID_KEY: Final = "edgar_ingest_backend_pid"  # in Connection.info: the session's server process
+# The session holding an advisory lock taken with a bigint key (its two halves in classid, objid).
+_ADVISORY_HOLDER: Final = sa.text(
+    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
+    "AND ((classid::bigint << 32) | objid::bigint) = :key"
+)
 # How often a lock that lost its PostgreSQL session tries to take it back (until its lease ends).
 RETAKE_EVERY_S: Final = 0.5
 # Longest a request waits in ``gate`` before the client takes a fresh slot of its rate limiter.
 GATE_WAIT_S: Final = 0.5
+
+
+class _OldSessionLingers(Exception):
+    """The advisory lock is still held by this lock's previous session (the server has not seen
+    it end yet): it was told to end; try again in a moment."""
 
 
 class _State(enum.Enum):
@@ -76,6 +87,7 @@ class Lock:
         self.released = False
         self._store = store
         self._connection = connection  # PostgreSQL: the session holding the advisory lock
+        self._session_pid: int | None = None if connection is None else connection.info.get(_PID_KEY)
         self._ttl = ttl
         self._mutex = threading.Lock()  # one user of the session at a time
         self._changed = threading.Condition()
@@ -175,6 +187,13 @@ class Lock:
     # ------------------------------------------------------------------ PostgreSQL
 
     def _guard_session(self, interval_s: float) -> None:
+        try:
+            self._watch_session(interval_s)
+        except Exception as exc:  # never leave a lock looking held that nobody guards
+            why = f"{type(exc).__name__}: {exc}"
+            self._set_state(_State.LOST, f"lost the run lock: its guard failed ({why}).")
+
+    def _watch_session(self, interval_s: float) -> None:
         wake = self._wake_r
         assert wake is not None
         next_beat = time.monotonic() + interval_s
@@ -233,23 +252,27 @@ class Lock:
         self._set_state(_State.RECOVERING)
         with self._mutex:
             old, self._connection = self._connection, None
+        previous_pid = self._session_pid
         if old is not None:
             with contextlib.suppress(Exception):  # ends the old session for sure: nothing in it is trusted
                 old.invalidate()
         deadline = self._renewed_at + self._ttl.total_seconds()
         while not self._stop.is_set() and time.monotonic() < deadline:
             try:
-                taken = self._store._take_session(self.name, self.owner, self._ttl, taking_back=True)
+                taken = self._store._take_session(
+                    self.name, self.owner, self._ttl, taking_back=True, previous_pid=previous_pid
+                )
             except LockLostError as exc:
                 self._set_state(_State.LOST, str(exc))
                 return
-            except (SQLAlchemyError, OSError):  # the server is not back yet
+            except (SQLAlchemyError, OSError, _OldSessionLingers):  # the server is not back yet
                 self._stop.wait(RETAKE_EVERY_S)
                 continue
             with self._mutex:
                 released = self._stop.is_set()
                 if not released:
                     self._connection = taken
+                    self._session_pid = taken.info.get(_PID_KEY)
             if released:  # released meanwhile: give this session back
                 self._store._end_session(taken, self)
                 return
@@ -356,18 +379,30 @@ class Locks(StoreBase):
 
     # ------------------------------------------------------------------ PostgreSQL sessions
 
-    def _take_session(self, name: str, owner: str, ttl: timedelta, *, taking_back: bool) -> Connection:
+    def _take_session(
+        self, name: str, owner: str, ttl: timedelta, *, taking_back: bool, previous_pid: int | None = None
+    ) -> Connection:
         """A new dedicated session holding the advisory lock ``name`` and the lease of ``owner``.
 
         Raises ``LockHeldError`` (``LockLostError`` when ``taking_back``) when another run holds
-        it or may still be running; database errors propagate.
+        it or may still be running; database errors propagate. When taking back, a lock still
+        held by ``previous_pid`` (our own session, cut off but not yet ended on the server: a
+        terminated backend on its way out, a network cut the server has not noticed) is not
+        another run's: that session is told to end and ``_OldSessionLingers`` raised.
         """
         if self._session_engine is None:
             self._session_engine = create_session_engine(self.engine)
         conn = self._session_engine.connect()
         key = _advisory_key(name)
         try:
+            conn.info[_PID_KEY] = conn.scalar(sa.select(sa.func.pg_backend_pid()))
             if not conn.scalar(sa.select(sa.func.pg_try_advisory_lock(key))):
+                holder = conn.scalar(_ADVISORY_HOLDER, {"key": key})
+                if taking_back and (holder is None or holder == previous_pid):
+                    if holder is not None:
+                        conn.scalar(sa.select(sa.func.pg_terminate_backend(holder)))
+                    conn.rollback()
+                    raise _OldSessionLingers
                 conn.rollback()
                 if taking_back:
                     raise LockLostError(

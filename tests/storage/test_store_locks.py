@@ -124,7 +124,7 @@ def _backend_pid(lock: Lock) -> int:
 def _terminate(url: str, pid: int, *, signal: bool = True) -> None:
     """End one session from outside, as a server restart or an administrator would, and wait
     until it is gone (with it, its advisory lock)."""
-    admin = sa.create_engine(url)
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")  # pg_stat_activity anew each time
     with admin.connect() as conn:
         if signal:
             assert conn.scalar(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
