@@ -15,16 +15,20 @@ fake EDGAR, told apart by their User-Agent.
 from __future__ import annotations
 
 import json
+import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 import sqlalchemy as sa
 from conftest import ThrowawayPostgres
-from fake_edgar import FakeEdgar, RequestRecord
+from fake_edgar import FakeEdgar, RequestRecord, master_index
 from test_pipeline_e2e import _publish_quarter, _quarter_of_filings, cli_env, run_cli, scalar, start_cli
+from test_watch_e2e import polled, publish, wait_for
 
 from edgar_ingest.errors import LockLostError
 from edgar_ingest.http import EdgarClient, RateLimiter
@@ -60,7 +64,7 @@ def _filings(url: str) -> int:
 
 
 @pytest.fixture
-def edgar() -> Any:
+def edgar() -> Iterator[FakeEdgar]:
     with FakeEdgar(latency=0.02) as server:
         _publish_quarter(server, _quarter_of_filings(FILINGS))
         yield server
@@ -146,6 +150,46 @@ def test_a_backfill_whose_lock_was_taken_while_the_database_was_away_stops_with_
     runs = _runs(first_env)
     assert [(r["command"], r["status"]) for r in runs] == [("backfill", "completed"), ("backfill", "failed")]
     assert runs[1]["message"].startswith("lost the run lock: another run")
+
+
+@pytest.fixture
+def feed_edgar() -> Iterator[FakeEdgar]:
+    """The fake EDGAR with the last two weeks' daily indexes (empty) for the watcher's catch-up."""
+    with FakeEdgar() as server:
+        today = datetime.now(ZoneInfo("America/New_York")).date()
+        for back in range(15):
+            day = today - timedelta(days=back)
+            server.add_daily_index(day, master_index([], day=day))
+        yield server
+
+
+@pytest.mark.postgres
+def test_a_watcher_keeps_its_lock_across_a_restart_and_goes_on_polling(
+    throwaway_postgres: ThrowawayPostgres, feed_edgar: FakeEdgar
+) -> None:
+    pg, server = throwaway_postgres, feed_edgar
+    env = cli_env(server, pg.url)
+    assert run_cli(env, "db", "upgrade").returncode == 0
+    publish(server, 1)
+    watcher = start_cli(env, "watch", "--interval", "10")
+    try:
+        wait_for(lambda: polled(pg.url), watcher)
+        pg.restart("fast")
+        later = publish(server, 2)
+        sync = run_cli(env, "sync", "--since", "2024-01-02", "--until", "2024-01-02")
+        stored = f"SELECT count(*) FROM filings WHERE accession_number = '{later.accession}'"
+        wait_for(lambda: scalar(pg.url, stored) == 1, watcher)  # the next poll, on the new server
+        watcher.send_signal(signal.SIGTERM)
+        out, err = watcher.communicate(timeout=30)
+    finally:
+        watcher.kill()
+
+    assert sync.returncode == 75, sync.stderr
+    assert "A watcher (edgar-ingest watch, pid" in sync.stderr
+    assert watcher.returncode == 0, err
+    assert "Traceback" not in err
+    assert later.accession in out
+    assert {r["status"] for r in _runs(env)} <= {"completed", "interrupted"}
 
 
 # --------------------------------------------------------------------------- the client's gate
