@@ -55,9 +55,10 @@ RETAKE_EVERY_S: Final = 0.5
 GATE_WAIT_S: Final = 0.5
 
 
-class _OldSessionLingers(Exception):
-    """The advisory lock is still held by this lock's previous session (the server has not seen
-    it end yet): it was told to end; try again in a moment."""
+class _TryAgain(Exception):
+    """Taking a lock back found the advisory lock held, but not by another owner (yet): by this
+    lock's previous session, which the server has not seen end (it was told to end now), or by a
+    run that is only looking and will back off on finding this lock's lease. Try again soon."""
 
 
 class _State(enum.Enum):
@@ -265,7 +266,7 @@ class Lock:
             except LockLostError as exc:
                 self._set_state(_State.LOST, str(exc))
                 return
-            except (SQLAlchemyError, OSError, _OldSessionLingers):  # the server is not back yet
+            except (SQLAlchemyError, OSError, _TryAgain):  # the server is not back yet
                 self._stop.wait(RETAKE_EVERY_S)
                 continue
             with self._mutex:
@@ -385,10 +386,10 @@ class Locks(StoreBase):
         """A new dedicated session holding the advisory lock ``name`` and the lease of ``owner``.
 
         Raises ``LockHeldError`` (``LockLostError`` when ``taking_back``) when another run holds
-        it or may still be running; database errors propagate. When taking back, a lock still
-        held by ``previous_pid`` (our own session, cut off but not yet ended on the server: a
-        terminated backend on its way out, a network cut the server has not noticed) is not
-        another run's: that session is told to end and ``_OldSessionLingers`` raised.
+        it or may still be running; database errors propagate. When taking back, the advisory
+        lock held elsewhere is not yet a loss (``_TryAgain``) while our lease row is still ours:
+        the holder is our own previous session ``previous_pid``, cut off but not yet ended on the
+        server (it is told to end), or a run starting that will see the lease and back off.
         """
         if self._session_engine is None:
             self._session_engine = create_session_engine(self.engine)
@@ -397,12 +398,14 @@ class Locks(StoreBase):
         try:
             conn.info[_PID_KEY] = conn.scalar(sa.select(sa.func.pg_backend_pid()))
             if not conn.scalar(sa.select(sa.func.pg_try_advisory_lock(key))):
-                holder = conn.scalar(_ADVISORY_HOLDER, {"key": key})
-                if taking_back and (holder is None or holder == previous_pid):
-                    if holder is not None:
+                if taking_back:
+                    holder = conn.scalar(_ADVISORY_HOLDER, {"key": key})
+                    if holder is not None and holder == previous_pid:
                         conn.scalar(sa.select(sa.func.pg_terminate_backend(holder)))
-                    conn.rollback()
-                    raise _OldSessionLingers
+                    leased_to = conn.scalar(sa.select(_locks.c.owner).where(_locks.c.lock_name == name))
+                    if holder is None or holder == previous_pid or leased_to == owner:
+                        conn.rollback()
+                        raise _TryAgain
                 conn.rollback()
                 if taking_back:
                     raise LockLostError(
