@@ -25,10 +25,10 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 import sqlalchemy as sa
-from conftest import ThrowawayPostgres
 from fake_edgar import FakeEdgar, RequestRecord, master_index
 from test_pipeline_e2e import _publish_quarter, _quarter_of_filings, cli_env, run_cli, scalar, start_cli
 from test_watch_e2e import polled, publish, wait_for
+from throwaway_postgres import ThrowawayPostgres
 
 from edgar_ingest.errors import LockLostError
 from edgar_ingest.http import EdgarClient, RateLimiter
