@@ -105,12 +105,13 @@ def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
     )
     store = Store.from_url(settings.database_url, migrate=not args.no_migrate)
     try:
-        with _held_lock(store), _stop_on_signals(store.engine):
+        with _held_lock(store) as lock, _stop_on_signals(store.engine):
             store.abandon_running_runs(
                 LOCKED_COMMANDS, "the process ended without finishing (killed?); a later run resumed"
             )
             progress = Progress(stream=sys.stderr, is_tty=sys.stderr.isatty(), log_format=args.log_format)
-            watcher = Watcher(store, partial(EdgarClient, settings), progress, sys.stdout, options)
+            new_client = partial(EdgarClient, settings, gate=lock.gate)  # no request without the lock
+            watcher = Watcher(store, new_client, progress, sys.stdout, options)
             try:
                 ok = watcher.run()
             except UndeclaredUserAgentError as exc:

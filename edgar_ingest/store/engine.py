@@ -23,6 +23,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError as AlembicError
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import NullPool
 
 from edgar_ingest.settings import normalise_database_url, sqlite_file
 
@@ -255,3 +256,24 @@ def troubled_error(exc: BaseException) -> BaseException | None:
             return seen
         seen = seen.__cause__ or seen.__context__
     return None
+
+
+# A lock's session must notice a dead server or network within seconds, not after the kernel's
+# two-hour keepalive default or fifteen minutes of retransmissions (TCP only; ignored on sockets).
+_SESSION_CONNECT_ARGS: Final = {
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 15_000,
+    "connect_timeout": 10,
+}
+
+
+def create_session_engine(engine: Engine) -> Engine:
+    """An Engine for dedicated PostgreSQL sessions (a run lock's): no pool, so a connection is
+    never handed to anyone else nor silently replaced by a new session after a disconnect, and
+    TCP keepalives so that a vanished server is noticed in seconds."""
+    if engine.dialect.name != "postgresql":
+        raise ValueError("dedicated sessions are for PostgreSQL")
+    return sa.create_engine(engine.url, poolclass=NullPool, connect_args=dict(_SESSION_CONNECT_ARGS))
