@@ -7,9 +7,12 @@ value through the bind processor of its column's type (``Amount``, ``UtcDateTime
 ``Date``: the very functions SQLAlchemy would call, so the stored values are identical), and
 writes them the fastest way each database offers:
 
-- PostgreSQL: ``COPY ... FROM STDIN`` (psycopg's ``cursor.copy``), inside the caller's transaction;
-  a failure is raised as the ``sqlalchemy.exc.DBAPIError`` that SQLAlchemy would raise (e.g.
-  ``IntegrityError``), so callers tell document errors from database ones exactly as before;
+- PostgreSQL: ``COPY ... FROM STDIN`` in binary format (psycopg's ``cursor.copy``, each column
+  dumped as its own type, read from the catalog once per table), inside the caller's transaction:
+  half the client's time of text COPY (27 -> 14 us for a data-set filing's ~23 rows), and the
+  server converts no text; a failure is raised as the ``sqlalchemy.exc.DBAPIError`` that
+  SQLAlchemy would raise (e.g. ``IntegrityError``), so callers tell document errors from database
+  ones exactly as before;
 - SQLite: the DBAPI's ``executemany`` with tuples (``Connection.exec_driver_sql``).
 
 Keys of new rows are allocated before the insert (``allocate_ids``), so that no query reads them
@@ -84,6 +87,7 @@ class RowWriter:
         self._placeholder = "?" if dialect.paramstyle == "qmark" else "%s"
         self._processors: dict[RowLayout, list[tuple[int, _Processor]]] = {}
         self._sequences: dict[str, str] = {}  # the sequence of each table's id (PostgreSQL)
+        self._column_oids: dict[str, dict[str, int]] = {}  # each table's column types (PostgreSQL)
 
     def _quote(self, name: str) -> str:
         return self._dialect.identifier_preparer.quote(name)
@@ -125,7 +129,8 @@ class RowWriter:
         table = self._quote(layout.table.name)
         columns = ", ".join(self._quote(c) for c in layout.columns)
         if self._is_postgresql:
-            self._copy(conn, f"COPY {table} ({columns}) FROM STDIN", bound)
+            oids = self._oids(conn, layout)
+            self._copy(conn, f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)", bound, oids)
         else:
             values = ", ".join([self._placeholder] * len(layout.columns))
             conn.exec_driver_sql(f"INSERT INTO {table} ({columns}) VALUES ({values})", bound)
@@ -225,11 +230,26 @@ class RowWriter:
         start = int(top or 0) + 1
         return list(range(start, start + count))
 
-    def _copy(self, conn: Connection, sql: str, rows: list[Row]) -> None:
+    def _oids(self, conn: Connection, layout: RowLayout) -> list[int]:
+        """The type of each of the layout's columns, as binary COPY needs them (PostgreSQL)."""
+        name = layout.table.name
+        types = self._column_oids.get(name)
+        if types is None:
+            found = conn.exec_driver_sql(
+                "SELECT attname, atttypid::int FROM pg_attribute "
+                "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+                (self._quote(name),),
+            )
+            types = {str(column): int(oid) for column, oid in found}
+            self._column_oids[name] = types
+        return [types[column] for column in layout.columns]
+
+    def _copy(self, conn: Connection, sql: str, rows: list[Row], oids: list[int]) -> None:
         dbapi = self._dialect.loaded_dbapi
         driver_connection: Any = conn.connection.driver_connection
         try:
             with driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
+                copy.set_types(oids)
                 for row in rows:
                     copy.write_row(row)
         except dbapi.Error as exc:
