@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
-import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime, timedelta
-from types import FrameType
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
@@ -25,7 +22,13 @@ from edgar_ingest.commands.options import (
     require_existing_database,
 )
 from edgar_ingest.commands.retry import retry_failures
-from edgar_ingest.errors import ConfigError, LockHeldError
+from edgar_ingest.commands.runs import (
+    abandon_dead_offline_runs,
+    ending,
+    finish_after_error,
+    stop_on_signals,
+)
+from edgar_ingest.errors import ConfigError, LockHeldError, LockLostError
 from edgar_ingest.http import EdgarClient
 from edgar_ingest.pipeline import PipelineContext, RunAborted, plan_sync, run_backfill, run_sync
 from edgar_ingest.progress import Progress
@@ -153,7 +156,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 @contextmanager
 def _held_lock(store: Store) -> Iterator[Lock]:
-    """The network lock, kept alive by a heartbeat thread so a long pause cannot expire it."""
+    """The network lock, kept alive by a heartbeat thread so a long pause cannot expire it, and
+    on PostgreSQL guarded: give the run's client ``gate=lock.gate`` so that no request leaves
+    while the lock's session is gone (a restart), and the run stops if another run took it."""
     try:
         lock = store.acquire_lock(NETWORK_LOCK)
     except LockHeldError as exc:
@@ -166,43 +171,11 @@ def _held_lock(store: Store) -> Iterator[Lock]:
         ) from exc
     if store.running_watcher() is not None:
         store.set_watcher(None)  # left by a watcher that was killed: none runs while we hold the lock
-    stop = threading.Event()
-
-    def beat() -> None:
-        while not stop.wait(HEARTBEAT_S):
-            try:
-                lock.heartbeat()
-            except Exception:  # the run itself will notice a lost database; keep beating quietly
-                continue
-
-    thread = threading.Thread(target=beat, name="lock-heartbeat", daemon=True)
-    thread.start()
+    lock.keep_alive(HEARTBEAT_S)
     try:
         yield lock
     finally:
-        stop.set()
-        thread.join(timeout=5)
         lock.release()
-
-
-@contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """A scheduler stopping the job (SIGTERM) gets the same clean stop as Ctrl-C.
-
-    The batch in hand is stored and the run is recorded as interrupted; a rerun resumes.
-    """
-
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def run_job(
@@ -221,33 +194,65 @@ def run_job(
         raise ConfigError("--workers must be at least 1.")
     store = Store.from_url(settings.database_url, migrate=not args.no_migrate)
     try:
-        with _held_lock(store), EdgarClient(settings) as client, _sigterm_as_interrupt():
+        with (
+            _held_lock(store) as lock,
+            EdgarClient(settings, gate=lock.gate) as client,
+            stop_on_signals(store.engine),
+        ):
             store.abandon_running_runs(
                 LOCKED_COMMANDS, "the process ended without finishing (killed?); a later run resumed"
             )
+            abandon_dead_offline_runs(store)
             progress = Progress(stream=sys.stderr, is_tty=sys.stderr.isatty(), log_format=args.log_format)
-            run_id = store.start_run(command, range_start_date=range_start, range_end_date=range_end)
+            run_id = store.start_run(
+                command, range_start_date=range_start, range_end_date=range_end, track_batches=True
+            )
             ctx = PipelineContext(
                 client=client, store=store, progress=progress, workers=args.workers, run_id=run_id
             )
-            status, message, code = "completed", None, EXIT_OK
             try:
                 message = body(ctx)
-            except RunAborted as exc:
-                status, message, code = "failed", str(exc), EXIT_FAILED
-            except KeyboardInterrupt:
-                status, message = "interrupted", "interrupted; run the same command again to resume"
+            except (RunAborted, LockLostError) as exc:
+                _end_run(store, run_id, ctx, client, "failed", str(exc))
+                _report_quietly(command, ctx.counts, "failed", str(exc), args.log_format, sys.stderr)
+                return EXIT_FAILED
+            except BaseException as exc:
+                # Ctrl-C, SIGTERM, a closed output, a database error, a bug: never "completed".
+                status, reason = ending(exc)
+                _end_run(store, run_id, ctx, client, status, reason)
+                _report_quietly(command, ctx.counts, status, reason, args.log_format, sys.stderr)
                 raise
-            finally:
-                progress.finish()
-                _take_client_stats(ctx.counts, client)
-                store.finish_run(run_id, ctx.counts, status=status, message=message)
-                # A run that did not complete reports on stderr, with the other diagnostics.
-                out = report_stream or (sys.stdout if status == "completed" else sys.stderr)
-                _print_report(command, ctx.counts, status, message, args.log_format, out)
-            return code
+            progress.finish()
+            _take_client_stats(ctx.counts, client)
+            store.finish_run(run_id, ctx.counts, status="completed", message=message)
+            _print_report(
+                command, ctx.counts, "completed", message, args.log_format, report_stream or sys.stdout
+            )
+            return EXIT_OK
     finally:
         store.close()
+
+
+def _end_run(
+    store: Store, run_id: int, ctx: PipelineContext, client: EdgarClient, status: str, message: str
+) -> None:
+    """Record the end of a run that did not complete (never hiding the error that ended it)."""
+    with suppress(OSError):  # stderr gone (a closed pipe): the ledger still says how the run ended
+        ctx.progress.finish()
+    _take_client_stats(ctx.counts, client)
+    finish_after_error(store, run_id, ctx.counts, status, message)
+
+
+def _report_quietly(
+    command: str, counts: RunCounts, status: str, message: str, log_format: str, out: TextIO
+) -> None:
+    """The report of a run that did not complete, on stderr with the other diagnostics.
+
+    The exception that ended the run is the one that propagates: a closed stderr must not
+    replace it.
+    """
+    with suppress(OSError):
+        _print_report(command, counts, status, message, log_format, out)
 
 
 def _take_client_stats(counts: RunCounts, client: EdgarClient) -> None:
