@@ -109,7 +109,7 @@ def test_a_reader_that_stops_after_the_first_line_of_a_long_listing(tmp_path: Pa
     bad = tmp_path / "bad"
     bad.mkdir()
     for n in range(1500):  # ~400 KB of listing: more than a pipe holds, so the writer meets the close
-        # Distinct bytes: identical documents would be one failure (keyed by their sha256), one line.
+        # distinct bytes: a failure without an accession number is one row per document (sha256)
         (bad / f"not_form_d_{n:04d}.xml").write_bytes(
             f"<?xml version='1.0'?><ownershipDocument n='{n}'/>".encode()
         )

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime, timedelta
-from types import FrameType
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
@@ -26,7 +23,12 @@ from edgar_ingest.commands.options import (
     require_existing_database,
 )
 from edgar_ingest.commands.retry import retry_failures
-from edgar_ingest.commands.runs import abandon_dead_offline_runs, ending, finish_after_error
+from edgar_ingest.commands.runs import (
+    abandon_dead_offline_runs,
+    ending,
+    finish_after_error,
+    stop_on_signals,
+)
 from edgar_ingest.errors import ConfigError, LockHeldError, LockLostError
 from edgar_ingest.http import EdgarClient
 from edgar_ingest.pipeline import PipelineContext, RunAborted, plan_sync, run_backfill, run_sync
@@ -177,26 +179,6 @@ def _held_lock(store: Store) -> Iterator[Lock]:
         lock.release()
 
 
-@contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """A scheduler stopping the job (SIGTERM) gets the same clean stop as Ctrl-C.
-
-    The batch in hand is stored and the run is recorded as interrupted; a rerun resumes.
-    """
-
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def run_job(
     args: argparse.Namespace,
     settings: Settings,
@@ -216,7 +198,7 @@ def run_job(
         with (
             _held_lock(store) as lock,
             EdgarClient(settings, gate=lock.gate) as client,
-            _sigterm_as_interrupt(),
+            stop_on_signals(store.engine),
         ):
             store.abandon_running_runs(
                 LOCKED_COMMANDS, "the process ended without finishing (killed?); a later run resumed"

@@ -22,8 +22,7 @@ from edgar_ingest.commands.options import (
     add_database_option,
     add_migrate_option,
 )
-from edgar_ingest.commands.pipeline import _sigterm_as_interrupt
-from edgar_ingest.commands.runs import offline_run
+from edgar_ingest.commands.runs import offline_run, stop_on_signals
 from edgar_ingest.offline import ingest_paths, reparse_stored
 from edgar_ingest.records import RunCounts
 from edgar_ingest.settings import Settings
@@ -112,7 +111,7 @@ def _run(
 ) -> RunCounts:
     """One ingest or reparse, recorded in ``runs`` (see ``commands.runs``): SIGTERM stops it like
     Ctrl-C (exit 130, ``interrupted``), any error ends it ``failed``, a kill -9 ``abandoned``."""
-    with _open_store(settings, migrate=migrate) as store, _sigterm_as_interrupt():
+    with _open_store(settings, migrate=migrate) as store, stop_on_signals(store.engine):
         with offline_run(store, command) as run_id:
             counts = work(store)
         store.finish_run(run_id, counts, message=_summary(counts))
