@@ -44,6 +44,7 @@ class _Whole:
     column: str
     low: int
     high: int
+    is_amount: bool = False  # whole dollars, as ``Amount`` (and its message) has it
 
 
 def _shown(value: object) -> str:
@@ -67,7 +68,7 @@ class RowCheck:
             qualified = f"{layout.table.name}.{name}"
             kind = column.type
             if isinstance(kind, Amount):
-                wholes.append(_Whole(index, qualified, 0, MAX_AMOUNT))
+                wholes.append(_Whole(index, qualified, 0, MAX_AMOUNT, is_amount=True))
             elif isinstance(kind, sa.String):
                 texts.append(_Text(index, qualified, kind.length))
             elif isinstance(kind, sa.BigInteger):
@@ -94,9 +95,17 @@ class RowCheck:
             value = row[whole.index]
             if value is None or isinstance(value, bool) or not isinstance(value, int | Decimal):
                 continue
-            if isinstance(value, Decimal) and (not value.is_finite() or value != value.to_integral_value()):
-                return f"{whole.column} holds whole numbers only, got {_shown(value)}"
-            if not whole.low <= value <= whole.high:
+            fraction = isinstance(value, Decimal) and (
+                not value.is_finite() or value != value.to_integral_value()
+            )
+            if fraction or not whole.low <= value <= whole.high:
+                if whole.is_amount:
+                    return (
+                        f"{whole.column}: {_shown(value)} is not a whole number of dollars from 0 to "
+                        f"{MAX_AMOUNT:,}"
+                    )
+                if fraction:
+                    return f"{whole.column} holds whole numbers only, got {_shown(value)}"
                 return f"{whole.column} holds {whole.low:,} to {whole.high:,}, got {_shown(value)}"
         return None
 
