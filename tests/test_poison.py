@@ -19,6 +19,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -337,6 +338,11 @@ BAD_RECORDS = [
         "investors_5000_digits",
         lambda f: _with_offering(f, total_investors=10**5000),
         ("total_investors", "5,00"),
+    ),
+    BadRecord(
+        "amount_not_a_number",
+        lambda f: _with_offering(f, total_amount_sold=Decimal("NaN")),
+        ("filings.total_amount_sold: NaN is not a whole number of dollars",),
     ),
     BadRecord(
         "nul_in_a_name", lambda f: _with_issuer(f, entity_name="Bad\x00Name LLC"), ("entity_name", "NUL")
