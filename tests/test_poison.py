@@ -344,6 +344,12 @@ BAD_RECORDS = [
         lambda f: _with_offering(f, total_amount_sold=Decimal("NaN")),
         ("filings.total_amount_sold: NaN is not a whole number of dollars",),
     ),
+    # Not a value a parser makes (amounts are Decimal): the checks must not trip over it either.
+    BadRecord(
+        "amount_as_a_float",
+        lambda f: _with_offering(f, total_amount_sold=1.5),
+        ("amounts must be Decimal, not float",),
+    ),
     BadRecord(
         "nul_in_a_name", lambda f: _with_issuer(f, entity_name="Bad\x00Name LLC"), ("entity_name", "NUL")
     ),
