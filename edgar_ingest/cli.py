@@ -1,12 +1,14 @@
 """Command line: builds settings, client and engine, calls one pipeline function, prints the report.
 
 Exit codes (DESIGN.md section 3): 0 completed (failed documents are recorded and reported);
-1 the run could not complete; 2 usage or configuration error; 75 another run holds the lock.
+1 the run could not complete; 2 usage or configuration error; 75 another run holds the lock;
+130 stopped by Ctrl-C or SIGTERM; 141 the reader of its output went away (``| head``).
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -26,6 +28,9 @@ from edgar_ingest.commands.options import (
 )
 from edgar_ingest.errors import ConfigError, EdgarIngestError, LockHeldError, ParseError
 from edgar_ingest.settings import ENV_PREFIX, Settings, require_database_driver
+
+# A reader that went away ends a command as SIGPIPE ends a process: 128 + 13, the shell's 141.
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE (13)
 
 
 def _settings_from_args(args: argparse.Namespace) -> Settings:
@@ -88,19 +93,42 @@ def _register_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    fill_global_defaults(args)
+    _quiet_echoes_of_lost_connections()
     try:
+        try:
+            args = build_parser().parse_args(argv)
+        finally:
+            sys.stdout.flush()  # --help and --version print, then exit: a closed pipe is caught here
+        fill_global_defaults(args)
         code = _run(args)
         sys.stdout.flush()  # here, where a closed pipe can still be caught, not at exit
         return code
     except BrokenPipeError:
-        # The reader went away (`history ... | head -1`): nothing is wrong with the run, and no
-        # one is left to read a traceback. Point stdout at /dev/null so that Python's own flush
-        # at exit does not raise again.
-        _silence_stdout()
-        return EXIT_FAILED
+        # The reader went away (`status | head -1`): nothing is wrong with the command, and no one
+        # is left to read a traceback. Exit as a process stopped by SIGPIPE does (the shell's 141),
+        # the same for every command; a run it ended is recorded as interrupted. Point stdout and
+        # stderr at /dev/null so that Python's own flush at exit does not raise again.
+        _silence_output()
+        return EXIT_BROKEN_PIPE
+
+
+class _SecondaryErrorFilter(logging.Filter):
+    """Drops psycopg's "error ignored terminating <psycopg.Pipeline|Copy ...>" records.
+
+    When the server goes away in the middle of a COPY or of a pipelined ``executemany`` (a
+    restart, a killed backend), psycopg raises the error to us and then, failing to end the COPY
+    or pipeline on the dead connection too, logs that second failure; with no logging configured,
+    Python prints it on stderr. The first error is the one the command reports, in one sentence.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("error ignored ")
+
+
+def _quiet_echoes_of_lost_connections() -> None:
+    logger = logging.getLogger("psycopg")
+    if not any(isinstance(f, _SecondaryErrorFilter) for f in logger.filters):
+        logger.addFilter(_SecondaryErrorFilter())
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -128,13 +156,14 @@ def _run(args: argparse.Namespace) -> int:
         return 130
 
 
-def _silence_stdout() -> None:
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError):  # no real file descriptor (an embedding, a test's capture)
-        pass
+def _silence_output() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):  # no real descriptor (a test's capture)
+            pass
 
 
 def _database_problem(args: argparse.Namespace, exc: SQLAlchemyError) -> str:

@@ -16,8 +16,10 @@ from typing import cast
 
 from edgar_ingest.normalise import (
     FALSE_TEXTS,
+    MAX_LENGTHS,
     PLACEHOLDERS,
     TRUE_TEXTS,
+    cik_digits,
     new_address,
     new_filer,
     new_form_d_document,
@@ -198,6 +200,8 @@ _YEAR_OF_INC = {
     "yettobeformed": "yet_to_be_formed",
 }
 _ZERO = Decimal(0)
+_YEAR = "YEAROFINC_VALUE_ENTERED"
+_ZIP = "ZIPCODE"
 
 
 class BadValue(Exception):
@@ -270,9 +274,17 @@ def _count(value: str | None, column: str) -> int | None:
 def _cik(value: str | None) -> str | None:
     if value is None:
         return None
-    if not (value.isdigit() and value.isascii()):
-        raise BadValue("CIK", value, "a numeric CIK")
-    return value.zfill(10)
+    cik = cik_digits(value)
+    if cik is None:
+        raise BadValue("CIK", value, "a CIK of 1 to 10 digits")
+    return cik
+
+
+def _bounded(value: str | None, column: str, element: str) -> str | None:
+    """A text no longer than the schema allows its XML element (``normalise.MAX_LENGTHS``)."""
+    if value is not None and len(value) > MAX_LENGTHS[element]:
+        raise BadValue(column, value, f"at most {MAX_LENGTHS[element]} characters long, as the schema allows")
+    return value
 
 
 def _address(
@@ -318,7 +330,10 @@ def _items(value: str | None) -> list[str]:
 
 def _exemptions(value: str | None) -> tuple[str, ...]:
     # Spaces inside a code removed, as the XML parser does ("3C. 7" is "3C.7").
-    return tuple(["".join(item.split()) for item in _items(value)])
+    codes = tuple(["".join(item.split()) for item in _items(value)])
+    for code in codes:
+        _bounded(code, "FEDERALEXEMPTIONS_ITEMS_LIST", "item")
+    return codes
 
 
 def _states(value: str | None) -> tuple[tuple[str, ...], bool]:
@@ -431,6 +446,8 @@ class RowBuilder:
             if submission_type not in _FORM_D_TYPES:
                 raise BadValue("SUBMISSIONTYPE", submission_type or "", "D or D/A (a Form D)")
             has_over_100_issuers = flag(over_100, "OVER100ISSUERFLAG")
+            schema = _bounded(schema, "SCHEMAVERSION", "schemaVersion")
+            test_or_live = _bounded(test_or_live, "TESTORLIVE", "testOrLive")
         except BadValue as exc:
             raise RowError("FORMDSUBMISSION", sub_line, exc.reason) from None
         if offering is None:
@@ -533,15 +550,17 @@ class RowBuilder:
                 issuer = new_issuer(
                     _cik(cik),  # cik
                     name,  # entity_name
-                    _address(street1, street2, city, state, description, zip_code),  # address
-                    phone,  # phone_number
+                    _address(
+                        street1, street2, city, state, description, _bounded(zip_code, _ZIP, "zipCode")
+                    ),  # address
+                    _bounded(phone, "ISSUERPHONENUMBER", "issuerPhoneNumber"),  # phone_number
                     jurisdiction,  # jurisdiction_of_inc
                     _names(previous_1, previous_2, previous_3),  # issuer_previous_names
                     _names(edgar_previous_1, edgar_previous_2, edgar_previous_3),  # edgar_previous_names
-                    entity_type,  # entity_type
+                    _bounded(entity_type, "ENTITYTYPE", "entityType"),  # entity_type
                     entity_other,  # entity_type_other_description
                     _year_of_inc_choice(choice),  # year_of_inc_choice
-                    _count(year, "YEAROFINC_VALUE_ENTERED"),  # year_of_inc
+                    _count(_bounded(year, _YEAR, "yearOfInc/value"), _YEAR),  # year_of_inc
                 )
                 is_primary_issuer = flag(is_primary, "IS_PRIMARYISSUER_FLAG")
             except BadValue as exc:
@@ -553,6 +572,8 @@ class RowBuilder:
                 raise RowError("ISSUERS", line, reason)
             elif issuer.cik is None:
                 raise RowError("ISSUERS", line, "the primary issuer's CIK is empty")
+            elif issuer.entity_name is None:  # as the XML parser: every Form D names its issuer
+                raise RowError("ISSUERS", line, "the primary issuer's ENTITYNAME is empty")
             else:
                 primary = issuer
         if primary is None:
@@ -631,6 +652,11 @@ class RowBuilder:
             states, is_all_states = _states(states_list)
             try:
                 is_foreign = flag(foreign, "FOREIGNSOLICITATION")
+                crd = _bounded(crd, "RECIPIENTCRDNUMBER", "recipientCRDNumber")
+                broker_dealer_crd = _bounded(
+                    broker_dealer_crd, "ASSOCIATEDBDCRDNUMBER", "associatedBDCRDNumber"
+                )
+                zip_code = _bounded(zip_code, _ZIP, "zipCode")
             except BadValue as exc:
                 raise RowError("RECIPIENTS", line, exc.reason) from None
             recipients.append(
@@ -705,16 +731,21 @@ class RowBuilder:
             proceeds_clarification,
             authorized_representative,
         ) = row
+        if total_sold is None:  # as the XML parser: every Form D says how much was sold
+            raise RowError("OFFERING", line, "TOTALAMOUNTSOLD is empty, where every Form D gives an amount")
         try:
             amount, amount_indefinite = _amount_or_indefinite(total_offering, "TOTALOFFERINGAMOUNT")
             remaining, remaining_indefinite = _amount_or_indefinite(total_remaining, "TOTALREMAINING")
+            # The texts stored in columns of bounded length, no longer than the schema allows.
+            nav_range = _bounded(nav_range, "AGGREGATENETASSETVALUERANGE", "aggregateNetAssetValueRange")
+            previous = _bounded(previous, "PREVIOUSACCESSIONNUMBER", "previousAccessionNumber")
             # Positional, in Offering's field order, each argument named by its comment (as in
             # parse._offering); the round-trip tests set every field to a distinct value.
             offering = new_offering(
-                industry_group,  # industry_group
-                fund_type,  # investment_fund_type
+                _bounded(industry_group, "INDUSTRYGROUPTYPE", "industryGroupType"),  # industry_group
+                _bounded(fund_type, "INVESTMENTFUNDTYPE", "investmentFundType"),  # investment_fund_type
                 _optional_flag(is_40_act, "IS40ACT"),  # is_40_act
-                revenue_range,  # revenue_range
+                _bounded(revenue_range, "REVENUERANGE", "revenueRange"),  # revenue_range
                 nav_range,  # aggregate_net_asset_value_range
                 _exemptions(exemptions),  # federal_exemptions
                 flag(is_amendment, "ISAMENDMENT"),  # is_amendment

@@ -28,9 +28,12 @@ from edgar_ingest.records import (
 __all__ = [
     "ACCESSION_DASHED",
     "FALSE_TEXTS",
+    "MAX_CIK_DIGITS",
+    "MAX_LENGTHS",
     "MAX_WHOLE_NUMBER",
     "PLACEHOLDERS",
     "TRUE_TEXTS",
+    "cik_digits",
     "fast_constructor",
     "new_address",
     "new_filer",
@@ -72,6 +75,40 @@ def whole_number_digits(text: str) -> str | None:
         return text
     match = _ZERO_FRACTION.fullmatch(text)
     return None if match is None else match.group(1)
+
+
+# The longest value the schema allows of each element the store writes into a column of bounded
+# length (its maxLength or length, the longest value of its enumeration, or what its pattern
+# allows; tests/test_parse_malformed.py reads them out of the XSD). Keyed as parse keys the
+# element ("yearOfInc/value"); a longer value is refused naming the element, so that no database
+# is ever handed more than its column holds. stateOrCountry and the states of solicitation are
+# bounded by types of the schema's included files, which the reference copy lacks: not here.
+MAX_LENGTHS: dict[str, int] = {
+    "cik": 10,  # CIK_TYPE: up to 10 digits, leading zeros optional
+    "schemaVersion": 5,
+    "testOrLive": 4,  # LIVE or TEST
+    "zipCode": 10,
+    "issuerPhoneNumber": 20,
+    "entityType": 25,
+    "industryGroupType": 36,
+    "investmentFundType": 21,
+    "revenueRange": 26,
+    "aggregateNetAssetValueRange": 28,
+    "relationship": 17,
+    "recipientCRDNumber": 9,
+    "associatedBDCRDNumber": 9,
+    "item": 5,  # a federal exemption code, "3C.10"
+    "yearOfInc/value": 4,  # 2\d\d\d
+    "previousAccessionNumber": 20,  # 0001234567-24-000001
+}
+MAX_CIK_DIGITS = MAX_LENGTHS["cik"]
+
+
+def cik_digits(text: str) -> str | None:
+    """A CIK as the schema allows it (1 to 10 ASCII digits) padded to 10, else None."""
+    if len(text) <= MAX_CIK_DIGITS and text.isdigit() and text.isascii():
+        return text.zfill(MAX_CIK_DIGITS)
+    return None
 
 
 # ----------------------------------------------------------------------------- accession numbers

@@ -182,3 +182,4 @@ def store_records(
             counts.unchanged += 1
         if on_document is not None:
             on_document()
+    store.record_batch_progress(counts)  # a killed run's row shows what it stored

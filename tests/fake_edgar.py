@@ -186,6 +186,10 @@ class FakeEdgar:
         self.gzip_responses = gzip_responses
         self.missing_status = missing_status
         self.block_pages_served = 0
+        # Cleared, every answer waits until it is set again (at most a minute): a test holds a
+        # run in the middle of its work, whatever the machine's load, instead of racing it.
+        self.answering = threading.Event()
+        self.answering.set()
         self._feed: list[FeedItem] | None = None  # newest first; None: the feed is absent
         for path, content in (files or {}).items():
             self.add(path, content)
@@ -331,6 +335,7 @@ class FakeEdgar:
             self._log.append(RequestRecord(arrived, path, dict(handler.headers.items()), answer, query))
             if enforced or fault in ("block403", "block429", "429"):
                 self.block_pages_served += 1
+        self.answering.wait(timeout=60)
         delay = self.latency
         if fault.startswith("slow:"):
             delay += float(fault.split(":", 1)[1])

@@ -140,3 +140,62 @@ def test_a_document_without_a_submission_type_says_it_is_missing(tmp_path: Path)
         "edgar-ingest: The document has no <submissionType> (a Form D gives D or D/A there); only Form D "
         "filings can be parsed."
     ]
+
+
+def _complete_with(fixtures_dir: Path, old: str, new: str) -> bytes:
+    content = (fixtures_dir / "formd" / "form_d_complete.xml").read_text(encoding="utf-8")
+    assert old in content
+    return content.replace(old, new, 1).encode()
+
+
+# Documents a poisoned or damaged filing may hold (issue 13): each is one sentence, never a traceback.
+POISON = {
+    "5000-digit count": (
+        "<totalNumberAlreadyInvested>12<",
+        "<totalNumberAlreadyInvested>" + "9" * 5000 + "<",
+    ),
+    "grouped digits": ("<totalAmountSold>250000<", "<totalAmountSold>1,234,567<"),
+    "child element": ("<totalAmountSold>250000<", "<totalAmountSold>3140000<b/>0<"),
+    "other namespace": (
+        "<totalAmountSold>250000</totalAmountSold>",
+        '<x:totalAmountSold xmlns:x="urn:other">250000</x:totalAmountSold>',
+    ),
+    "repeated": ("<cik>0009990001</cik>", "<cik>0009990001</cik><cik>0009990002</cik>"),
+    "11-digit cik": ("<cik>0009990001<", "<cik>00099900011<"),
+    "no entity name": ("<entityName>Example Widget Fund I, L.P.</entityName>", ""),
+    "nul byte": ("<city>Springfield<", "<city>Spring\x00field<"),
+}
+
+
+@pytest.mark.parametrize("name", list(POISON))
+def test_a_poisoned_document_exits_2_with_one_sentence_naming_the_problem(
+    tmp_path: Path, fixtures_dir: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    poisoned = tmp_path / "primary_doc.xml"
+    poisoned.write_bytes(_complete_with(fixtures_dir, *POISON[name]))
+
+    assert main(["parse", str(poisoned)]) == 2
+
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    [line] = captured.err.splitlines()
+    assert line.startswith("edgar-ingest: The ")
+    assert len(line) < 400
+
+
+def test_a_poisoned_document_prints_no_traceback_through_the_real_entry_point(
+    tmp_path: Path, fixtures_dir: Path
+) -> None:
+    poisoned = tmp_path / "primary_doc.xml"
+    poisoned.write_bytes(_complete_with(fixtures_dir, *POISON["5000-digit count"]))
+
+    result = run_cli(poisoned, "--format", "json")
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [
+        "edgar-ingest: The Form D has <totalNumberAlreadyInvested>" + "9" * 40 + " [4,960 more characters]"
+        "</totalNumberAlreadyInvested>, which is not a whole number from 0 to 999,999,999,999; the document "
+        "does not follow the EDGAR Form D schema: fetch it again from EDGAR or report it."
+    ]

@@ -454,7 +454,46 @@ def test_a_byte_order_mark_and_crlf_line_ends_are_read_as_plain_utf8(tmp_path: P
             "FILING_DATE holds '31-FEB-2024', which is not a date",
         ),
         ("FORMDSUBMISSION", "SUBMISSIONTYPE", "10-K", "SUBMISSIONTYPE holds '10-K', which is not D or D/A"),
-        ("ISSUERS", "CIK", "12AB", "CIK holds '12AB', which is not a numeric CIK"),
+        ("FORMDSUBMISSION", "SUBMISSIONTYPE", "", "SUBMISSIONTYPE holds '', which is not D or D/A"),
+        (
+            "FORMDSUBMISSION",
+            "SCHEMAVERSION",
+            "X0708-draft",
+            "SCHEMAVERSION holds 'X0708-draft', which is not at most 5",
+        ),
+        ("FORMDSUBMISSION", "TESTORLIVE", "LIVELY", "TESTORLIVE holds 'LIVELY', which is not at most 4"),
+        ("ISSUERS", "CIK", "12AB", "CIK holds '12AB', which is not a CIK of 1 to 10 digits"),
+        # 11 digits: more than the schema's CIK (and the store's column) holds.
+        ("ISSUERS", "CIK", "12345678901", "CIK holds '12345678901', which is not a CIK of 1 to 10 digits"),
+        ("ISSUERS", "CIK", "\uff11\uff12", "CIK holds '\uff11\uff12', which is not a CIK"),
+        # The texts the store keeps in columns of bounded length: no longer than the schema allows.
+        (
+            "ISSUERS",
+            "ZIPCODE",
+            "12345-67890",
+            "ZIPCODE holds '12345-67890', which is not at most 10 characters",
+        ),
+        ("ISSUERS", "ISSUERPHONENUMBER", "1" * 21, "ISSUERPHONENUMBER holds '111111111111111111111'"),
+        (
+            "ISSUERS",
+            "YEAROFINC_VALUE_ENTERED",
+            "20240",
+            "YEAROFINC_VALUE_ENTERED holds '20240', which is not at most 4",
+        ),
+        (
+            "OFFERING",
+            "INDUSTRYGROUPTYPE",
+            "X" * 37,
+            "INDUSTRYGROUPTYPE holds 'XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX'",
+        ),
+        (
+            "OFFERING",
+            "FEDERALEXEMPTIONS_ITEMS_LIST",
+            "06b, 3C.100",
+            "FEDERALEXEMPTIONS_ITEMS_LIST holds '3C.100'",
+        ),
+        ("OFFERING", "PREVIOUSACCESSIONNUMBER", "0009990001-24-0000011", "PREVIOUSACCESSIONNUMBER holds"),
+        ("RECIPIENTS", "RECIPIENTCRDNUMBER", "1234567890", "RECIPIENTCRDNUMBER holds '1234567890'"),
         ("ISSUERS", "YEAROFINC_TIMESPAN_CHOICE", "someday", "YEAROFINC_TIMESPAN_CHOICE holds 'someday'"),
         ("RECIPIENTS", "FOREIGNSOLICITATION", "perhaps", "FOREIGNSOLICITATION holds 'perhaps'"),
         ("RELATEDPERSONS", "RELATEDPERSON_SEQ_KEY", "first", "RELATEDPERSON_SEQ_KEY holds 'first'"),
@@ -634,6 +673,8 @@ def test_a_repeated_sequence_key_is_kept_once_and_keys_order_numerically(tmp_pat
         ),
         ("two primaries", "ISSUERS", 4, "a second issuer has IS_PRIMARYISSUER_FLAG YES for this filing"),
         ("primary without cik", "ISSUERS", 3, "the primary issuer's CIK is empty"),
+        ("primary without name", "ISSUERS", 3, "the primary issuer's ENTITYNAME is empty"),
+        ("no amount sold", "OFFERING", 3, "TOTALAMOUNTSOLD is empty, where every Form D gives an amount"),
     ],
 )
 def test_a_filing_without_its_offering_or_primary_issuer_fails(
@@ -650,6 +691,10 @@ def test_a_filing_without_its_offering_or_primary_issuer_fails(
         second["ISSUERS"][0]["IS_PRIMARYISSUER_FLAG"] = "NO"
     elif change == "two primaries":
         second["ISSUERS"].append(dict(second["ISSUERS"][0], ISSUER_SEQ_KEY="2"))
+    elif change == "primary without name":
+        second["ISSUERS"][0]["ENTITYNAME"] = "None"  # the placeholder: no name
+    elif change == "no amount sold":
+        second["OFFERING"][0]["TOTALAMOUNTSOLD"] = ""
     else:
         second["ISSUERS"][0]["CIK"] = ""
     items = read_all(write_dataset_tables(tmp_path / "2024q1_d.zip", rows))

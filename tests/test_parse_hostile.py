@@ -141,8 +141,10 @@ def test_oversized_document_is_refused_before_parsing() -> None:
         b"this is not XML at all",
         b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n",
         b'<?xml version="1.0"?>\n<edgarSubmission><submissionType>D</submissionType>',  # truncated
+        # libxml2 ends this one's message with a line break: the sentence stays one line.
+        b'<?xml version="1.0"?>\n<edgarSubmission>\x00</edgarSubmission>',
     ],
-    ids=["empty", "blank", "text", "pdf", "truncated"],
+    ids=["empty", "blank", "text", "pdf", "truncated", "nul"],
 )
 def test_not_xml_is_malformed(content: bytes) -> None:
     refused(content, MalformedDocumentError)
@@ -292,6 +294,12 @@ def test_document_without_offering_data_is_malformed(fixtures_dir: Path) -> None
         (b"FILED AS OF DATE:\t\t20240305", b"FILED AS OF DATE:\t\t20241305", "FILED AS OF DATE"),
         (b"<ACCEPTANCE-DATETIME>20240304173512", b"<ACCEPTANCE-DATETIME>2024030417", "ACCEPTANCE-DATETIME"),
         (b"CENTRAL INDEX KEY:\t\t\t0009990002", b"CENTRAL INDEX KEY:\t\t\tunknown", "CENTRAL INDEX KEY"),
+        (b"CENTRAL INDEX KEY:\t\t\t0009990002", b"CENTRAL INDEX KEY:\t\t\t00099900021", "CENTRAL INDEX KEY"),
+        (
+            b"CENTRAL INDEX KEY:\t\t\t0009990002",
+            "CENTRAL INDEX KEY:\t\t\t\uff19".encode(),
+            "CENTRAL INDEX KEY",
+        ),
     ],
 )
 def test_unreadable_header_field_is_malformed_and_named(

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from edgar_ingest import normalise, parse
+from edgar_ingest import normalise
 from edgar_ingest.records import (
     Address,
     Filer,
@@ -31,16 +31,16 @@ from edgar_ingest.records import (
 )
 
 CONSTRUCTORS: dict[type, Any] = {
-    Address: parse._new_address,
-    Filer: parse._new_filer,
-    FormDDocument: parse._new_form_d_document,
-    FormDFiling: parse._new_form_d_filing,
-    Issuer: parse._new_issuer,
-    Offering: parse._new_offering,
-    RelatedPerson: parse._new_related_person,
-    SalesCompensationRecipient: parse._new_recipient,
-    SecHeader: parse._new_sec_header,
-    Signature: parse._new_signature,
+    Address: normalise.new_address,
+    Filer: normalise.new_filer,
+    FormDDocument: normalise.new_form_d_document,
+    FormDFiling: normalise.new_form_d_filing,
+    Issuer: normalise.new_issuer,
+    Offering: normalise.new_offering,
+    RelatedPerson: normalise.new_related_person,
+    SalesCompensationRecipient: normalise.new_recipient,
+    SecHeader: normalise.new_sec_header,
+    Signature: normalise.new_signature,
 }
 
 
@@ -70,8 +70,8 @@ def test_a_fast_constructor_builds_what_the_class_builds(cls: type) -> None:
 
 
 def test_a_fast_constructor_keeps_the_defaults_of_the_class() -> None:
-    assert parse._new_address() == Address()
-    assert parse._new_address(city="Rye") == Address(city="Rye")
+    assert normalise.new_address() == Address()
+    assert normalise.new_address(city="Rye") == Address(city="Rye")
 
 
 def test_a_fast_constructor_is_refused_for_a_class_it_cannot_build_exactly() -> None:

@@ -319,15 +319,16 @@ def test_sigterm_stops_a_backfill_cleanly_and_a_rerun_finishes_it(tmp_path: Path
 def test_two_concurrent_syncs_one_works_one_exits_75(tmp_path: Path, server: FakeEdgar) -> None:
     specs = week_of_filings()
     publish(server, specs)
-    server.latency = 0.2
     url = f"sqlite:///{tmp_path / 'e.db'}"
     env = cli_env(server, url)
     assert run_cli(env, "db", "upgrade").returncode == 0
+    server.answering.clear()  # the first sync waits on its first answer, however slow the machine
     first = start_cli(env, "sync", "--since", "2024-01-01", "--until", "2024-01-05")
     while server.count() == 0 and first.poll() is None:
         time.sleep(0.05)
 
     second = run_cli(env, "sync", "--since", "2024-01-01", "--until", "2024-01-05")
+    server.answering.set()
     _out, err = first.communicate(timeout=120)
 
     assert second.returncode == 75

@@ -8,7 +8,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime, timedelta
 from types import FrameType
 from typing import TextIO
@@ -25,6 +25,7 @@ from edgar_ingest.commands.options import (
     require_existing_database,
 )
 from edgar_ingest.commands.retry import retry_failures
+from edgar_ingest.commands.runs import abandon_dead_offline_runs, ending, finish_after_error
 from edgar_ingest.errors import ConfigError, LockHeldError
 from edgar_ingest.http import EdgarClient
 from edgar_ingest.pipeline import PipelineContext, RunAborted, plan_sync, run_backfill, run_sync
@@ -225,29 +226,57 @@ def run_job(
             store.abandon_running_runs(
                 LOCKED_COMMANDS, "the process ended without finishing (killed?); a later run resumed"
             )
+            abandon_dead_offline_runs(store)
             progress = Progress(stream=sys.stderr, is_tty=sys.stderr.isatty(), log_format=args.log_format)
-            run_id = store.start_run(command, range_start_date=range_start, range_end_date=range_end)
+            run_id = store.start_run(
+                command, range_start_date=range_start, range_end_date=range_end, track_batches=True
+            )
             ctx = PipelineContext(
                 client=client, store=store, progress=progress, workers=args.workers, run_id=run_id
             )
-            status, message, code = "completed", None, EXIT_OK
             try:
                 message = body(ctx)
             except RunAborted as exc:
-                status, message, code = "failed", str(exc), EXIT_FAILED
-            except KeyboardInterrupt:
-                status, message = "interrupted", "interrupted; run the same command again to resume"
+                _end_run(store, run_id, ctx, client, "failed", str(exc))
+                _report_quietly(command, ctx.counts, "failed", str(exc), args.log_format, sys.stderr)
+                return EXIT_FAILED
+            except BaseException as exc:
+                # Ctrl-C, SIGTERM, a closed output, a database error, a bug: never "completed".
+                status, reason = ending(exc)
+                _end_run(store, run_id, ctx, client, status, reason)
+                _report_quietly(command, ctx.counts, status, reason, args.log_format, sys.stderr)
                 raise
-            finally:
-                progress.finish()
-                _take_client_stats(ctx.counts, client)
-                store.finish_run(run_id, ctx.counts, status=status, message=message)
-                # A run that did not complete reports on stderr, with the other diagnostics.
-                out = report_stream or (sys.stdout if status == "completed" else sys.stderr)
-                _print_report(command, ctx.counts, status, message, args.log_format, out)
-            return code
+            progress.finish()
+            _take_client_stats(ctx.counts, client)
+            store.finish_run(run_id, ctx.counts, status="completed", message=message)
+            _print_report(
+                command, ctx.counts, "completed", message, args.log_format, report_stream or sys.stdout
+            )
+            return EXIT_OK
     finally:
         store.close()
+
+
+def _end_run(
+    store: Store, run_id: int, ctx: PipelineContext, client: EdgarClient, status: str, message: str
+) -> None:
+    """Record the end of a run that did not complete (never hiding the error that ended it)."""
+    with suppress(OSError):  # stderr gone (a closed pipe): the ledger still says how the run ended
+        ctx.progress.finish()
+    _take_client_stats(ctx.counts, client)
+    finish_after_error(store, run_id, ctx.counts, status, message)
+
+
+def _report_quietly(
+    command: str, counts: RunCounts, status: str, message: str, log_format: str, out: TextIO
+) -> None:
+    """The report of a run that did not complete, on stderr with the other diagnostics.
+
+    The exception that ended the run is the one that propagates: a closed stderr must not
+    replace it.
+    """
+    with suppress(OSError):
+        _print_report(command, counts, status, message, log_format, out)
 
 
 def _take_client_stats(counts: RunCounts, client: EdgarClient) -> None:

@@ -23,6 +23,8 @@ from edgar_ingest.commands.options import (
     add_migrate_option,
     require_existing_database,
 )
+from edgar_ingest.commands.pipeline import _sigterm_as_interrupt
+from edgar_ingest.commands.runs import first_line, offline_run
 from edgar_ingest.errors import EdgarIngestError
 from edgar_ingest.offline import ingest_paths, reparse_stored
 from edgar_ingest.records import RunCounts
@@ -104,13 +106,13 @@ def _open_store(settings: Settings, *, migrate: bool) -> Iterator[Store]:
         store = Store(engine)
     except sa.exc.SQLAlchemyError as exc:
         raise EdgarIngestError(
-            f"The database at {_safe_url(settings.database_url)} is unusable: {_first_line(exc)}"
+            f"The database at {_safe_url(settings.database_url)} is unusable: {first_line(exc)}"
         ) from exc
     try:
         yield store
     except sa.exc.SQLAlchemyError as exc:
         raise EdgarIngestError(
-            f"Database error on {_safe_url(settings.database_url)}: {_first_line(exc)}; if the schema is "
+            f"Database error on {_safe_url(settings.database_url)}: {first_line(exc)}; if the schema is "
             "missing or old, run `edgar-ingest db upgrade`."
         ) from exc
     finally:
@@ -122,12 +124,6 @@ def _safe_url(url: str) -> str:
         return sa.make_url(url).render_as_string(hide_password=True)
     except sa.exc.ArgumentError:
         return url
-
-
-def _first_line(exc: BaseException) -> str:
-    orig = getattr(exc, "orig", None)
-    text = str(orig if orig is not None else exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
@@ -145,13 +141,11 @@ def _run(
     *,
     skipped_files: Sequence[Path] = (),
 ) -> RunCounts:
-    with _open_store(settings, migrate=migrate) as store:
-        run_id = store.start_run(command)
-        try:
+    """One ingest or reparse, recorded in ``runs`` (see ``commands.runs``): SIGTERM stops it like
+    Ctrl-C (exit 130, ``interrupted``), any error ends it ``failed``, a kill -9 ``abandoned``."""
+    with _open_store(settings, migrate=migrate) as store, _sigterm_as_interrupt():
+        with offline_run(store, command) as run_id:
             counts = work(store)
-        except BaseException as exc:
-            store.finish_run(run_id, RunCounts(), status="failed", message=_first_line(exc))
-            raise
         store.finish_run(run_id, counts, message=_summary(counts))
     _report(command, counts, skipped_files, sys.stdout)
     return counts

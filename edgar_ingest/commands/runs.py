@@ -1,0 +1,131 @@
+"""What every command that writes a ``runs`` row shares: how a run ends, and how a dead one is told.
+
+- A run ends ``completed`` only when its work returned. Ctrl-C and SIGTERM end it
+  ``interrupted``; a reader of its output that went away (``| head``) too; any other exception
+  (a database error, a full disk, a bug) ends it ``failed`` with the error's first line.
+- When the database cannot take the end of the run (the very error that ended it), one line on
+  stderr says so and the error that ended the run is the one reported.
+- ``ingest`` and ``reparse`` take no shared lock (they may run side by side), so each holds a lock
+  of its own while it runs, named in its row's message: a later run that can take that lock knows
+  the process is gone (kill -9, power) and marks the row ``abandoned``, and never marks a live one.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import sys
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from typing import Final
+
+from edgar_ingest.errors import LockHeldError
+from edgar_ingest.records import RunCounts
+from edgar_ingest.store import Lock, Store
+
+INTERRUPTED: Final = "interrupted; run the same command again to resume"
+OUTPUT_CLOSED: Final = "stopped: the reader of its output went away (broken pipe); run it again to resume"
+ABANDONED: Final = "the process ended without finishing (killed?); a later run resumed"
+OFFLINE_COMMANDS: Final = ("ingest", "reparse")
+LIVENESS_HEARTBEAT_S: Final = 60.0  # well inside the SQLite lock's 10-minute expiry
+_LIVENESS_LOCK = re.compile(r"\(lock (run:[0-9a-f]{16})\)$")
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an error (a driver's own message when SQLAlchemy wraps one)."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def ending(exc: BaseException) -> tuple[str, str]:
+    """The status and message of a run that ``exc`` ended."""
+    if isinstance(exc, KeyboardInterrupt):  # Ctrl-C, and SIGTERM (see _sigterm_as_interrupt)
+        return "interrupted", INTERRUPTED
+    if isinstance(exc, BrokenPipeError):
+        return "interrupted", OUTPUT_CLOSED
+    return "failed", first_line(exc)
+
+
+def finish_after_error(
+    store: Store, run_id: int, counts: RunCounts | None, status: str, message: str
+) -> None:
+    """Record the end of a run that an exception ended, without hiding that exception.
+
+    The database may be what failed (disk full, connection lost): then one line on stderr says
+    the end could not be recorded, and the next run marks the row abandoned.
+    """
+    try:
+        store.finish_run(run_id, counts, status=status, message=message)
+    except Exception as exc:  # the caller re-raises the error that ended the run
+        _say(f"edgar-ingest: run #{run_id} could not be recorded as {status}: {first_line(exc)}")
+
+
+def _say(line: str) -> None:
+    with suppress(OSError):  # stderr itself gone (a closed pipe): nothing left to tell
+        print(line, file=sys.stderr)
+
+
+# --------------------------------------------------------------------------- offline runs
+
+
+@contextmanager
+def offline_run(store: Store, command: str) -> Iterator[int]:
+    """The ``runs`` row of an ``ingest`` or ``reparse``: started, kept alive, ended with the truth.
+
+    Yields the run's id; its counts follow each stored batch. The body's exception ends the run
+    (see :func:`ending`) and propagates.
+    """
+    abandon_dead_offline_runs(store)
+    lock_name = f"run:{uuid.uuid4().hex[:16]}"
+    lock = store.acquire_lock(lock_name)  # before the row exists: no one can think it dead
+    try:
+        owner = f"pid {os.getpid()} on {socket.gethostname()}"
+        run_id = store.start_run(command, track_batches=True, message=f"{owner} (lock {lock_name})")
+        stop = threading.Event()
+        beat = threading.Thread(target=_beat, args=(lock, stop), name="run-heartbeat", daemon=True)
+        beat.start()
+        try:
+            yield run_id
+        except BaseException as exc:
+            finish_after_error(store, run_id, None, *ending(exc))
+            raise
+        finally:
+            stop.set()
+            beat.join(timeout=5)
+    finally:
+        with suppress(Exception):  # a lost database: its session (PostgreSQL) or expiry (SQLite) frees it
+            lock.release()
+
+
+def _beat(lock: Lock, stop: threading.Event) -> None:
+    while not stop.wait(LIVENESS_HEARTBEAT_S):
+        try:
+            lock.heartbeat()
+        except Exception:  # the run notices a lost database itself; keep beating quietly
+            continue
+
+
+def abandon_dead_offline_runs(store: Store) -> int:
+    """Mark ``abandoned`` the ingest and reparse runs whose process is gone; returns how many.
+
+    A live run holds the lock named in its row; a row whose lock can be taken has no process
+    behind it. Rows that name no lock (written before runs held one) are left alone.
+    """
+    abandoned = 0
+    for run_id, message in store.running_runs(OFFLINE_COMMANDS):
+        found = _LIVENESS_LOCK.search(message or "")
+        if found is None:
+            continue
+        try:
+            lock = store.acquire_lock(found.group(1))
+        except LockHeldError:
+            continue  # alive
+        try:
+            abandoned += store.abandon_run(run_id, ABANDONED)
+        finally:
+            lock.release()
+    return abandoned
