@@ -53,5 +53,12 @@ class LockHeldError(EdgarIngestError):
     """Another run holds the pipeline lock (exit code 75)."""
 
 
+class LockLostError(EdgarIngestError):
+    """A running job lost the pipeline lock and could not take it back: it stops (exit code 1).
+
+    Not a :class:`LockHeldError`: this run was running; its message starts "lost the run lock".
+    """
+
+
 class NoDatabaseError(EdgarIngestError):
     """A command that only reads was pointed at a SQLite file that does not exist (exit code 1)."""

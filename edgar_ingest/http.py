@@ -341,7 +341,11 @@ class EdgarClient:
         backoff_max_s: float = 60.0,
         backoff_jitter_s: float = 1.0,
         retry_after_cap_s: float = RETRY_AFTER_CAP_S,
+        gate: Callable[[], bool] | None = None,
     ) -> None:
+        # ``gate`` is asked after each rate-limiter slot, before the request leaves (the run
+        # lock's Lock.gate): True sends; False (after a wait) takes a fresh slot and asks again;
+        # an exception stops the request, unretried.
         # First, before anything that could send: no User-Agent, no client.
         user_agent = settings.require_user_agent()
         if max_attempts < 1:
@@ -360,6 +364,7 @@ class EdgarClient:
             limiter if limiter is not None else RateLimiter(settings.max_rps, clock=clock, sleep=self._sleep)
         )
         self._full_rate = self._limiter.rate
+        self._gate = gate
         self._max_consecutive_blocks = max_consecutive_blocks
         self._recovery_s = recovery_s
         self._slowdown = slowdown
@@ -498,6 +503,10 @@ class EdgarClient:
         self._raise_if_fatal()
         self._restore_rate_if_recovered()
         self._limiter.acquire()
+        # After a wait at the gate the slot is stale: sending on it would make a burst.
+        while self._gate is not None and not self._gate():
+            self._raise_if_fatal()
+            self._limiter.acquire()
         # Another thread may have hit a fatal page while this one waited for its slot.
         self._raise_if_fatal()
         with self._state_lock:

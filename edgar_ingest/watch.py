@@ -42,7 +42,13 @@ from decimal import Decimal
 from typing import Final, TextIO
 from zoneinfo import ZoneInfo
 
-from edgar_ingest.errors import FetchError, ParseError, RateLimitBlockedError, UndeclaredUserAgentError
+from edgar_ingest.errors import (
+    FetchError,
+    LockLostError,
+    ParseError,
+    RateLimitBlockedError,
+    UndeclaredUserAgentError,
+)
 from edgar_ingest.feed import PAGE_SIZE, FeedEntry, fetch_feed_page
 from edgar_ingest.http import EdgarClient, StatsSnapshot
 from edgar_ingest.pipeline import (
@@ -167,6 +173,7 @@ class Watcher:
             f"pid {os.getpid()} on {socket.gethostname()}, started {started:%Y-%m-%d %H:%M:%S} UTC"
         )
         self._progress.event("watch", interval_s=self._options.interval_s, once=self._options.once)
+        lost: LockLostError | None = None
         try:
             while not self._stop.is_set():
                 now = self._clock()
@@ -183,10 +190,16 @@ class Watcher:
                     self._stop.wait(max(0.0, (wake - now).total_seconds()))
         except KeyboardInterrupt:
             self._progress.event("watch", stopped="signal")
+        except LockLostError as exc:
+            lost = exc
+            raise
         finally:
+            if lost is not None:
+                self._finish_catch_up_run("failed", str(lost))
             self._finish_catch_up_run("interrupted", "stopped; the next catch-up resumes from the checkpoint")
             self._client.close()
-            self._store.set_watcher(None)
+            if lost is None:  # else the marker may be the next watcher's, which holds the lock now
+                self._store.set_watcher(None)
         return self.ok
 
     def _poll_due(self, now: datetime) -> bool:
@@ -241,6 +254,10 @@ class Watcher:
         except KeyboardInterrupt:
             self._take_requests(counts, before)
             self._store.finish_run(run_id, counts, status="interrupted", message="stopped during a poll")
+            raise
+        except LockLostError as exc:  # another run has the lock: stop here (run() says why)
+            self._take_requests(counts, before)
+            self._store.finish_run(run_id, counts, status="failed", message=str(exc))
             raise
         stored = self._arrived(new)
         newest = max(e.accepted_at for e in new)

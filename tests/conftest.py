@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from fake_edgar import fake_edgar  # noqa: F401  (fixture: the fake EDGAR server, tests/fake_edgar.py)
+from throwaway_postgres import throwaway_postgres  # noqa: F401  (fixture: a cluster a test may restart)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

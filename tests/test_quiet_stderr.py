@@ -109,7 +109,10 @@ def test_a_reader_that_stops_after_the_first_line_of_a_long_listing(tmp_path: Pa
     bad = tmp_path / "bad"
     bad.mkdir()
     for n in range(1500):  # ~400 KB of listing: more than a pipe holds, so the writer meets the close
-        (bad / f"not_form_d_{n:04d}.xml").write_bytes(b"<?xml version='1.0'?><ownershipDocument/>")
+        # distinct bytes: a failure without an accession number is one row per document (sha256)
+        (bad / f"not_form_d_{n:04d}.xml").write_bytes(
+            f"<?xml version='1.0'?><ownershipDocument n='{n}'/>".encode()
+        )
     env = env_for(f"sqlite:///{tmp_path / 'e.db'}")
     subprocess.run(
         [sys.executable, "-m", "edgar_ingest", "ingest", str(bad)], env=env, check=True, capture_output=True

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime, timedelta
-from types import FrameType
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
@@ -25,8 +22,13 @@ from edgar_ingest.commands.options import (
     require_existing_database,
 )
 from edgar_ingest.commands.retry import retry_failures
-from edgar_ingest.commands.runs import abandon_dead_offline_runs, ending, finish_after_error
-from edgar_ingest.errors import ConfigError, LockHeldError
+from edgar_ingest.commands.runs import (
+    abandon_dead_offline_runs,
+    ending,
+    finish_after_error,
+    stop_on_signals,
+)
+from edgar_ingest.errors import ConfigError, LockHeldError, LockLostError
 from edgar_ingest.http import EdgarClient
 from edgar_ingest.pipeline import PipelineContext, RunAborted, plan_sync, run_backfill, run_sync
 from edgar_ingest.progress import Progress
@@ -154,7 +156,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 @contextmanager
 def _held_lock(store: Store) -> Iterator[Lock]:
-    """The network lock, kept alive by a heartbeat thread so a long pause cannot expire it."""
+    """The network lock, kept alive by a heartbeat thread so a long pause cannot expire it, and
+    on PostgreSQL guarded: give the run's client ``gate=lock.gate`` so that no request leaves
+    while the lock's session is gone (a restart), and the run stops if another run took it."""
     try:
         lock = store.acquire_lock(NETWORK_LOCK)
     except LockHeldError as exc:
@@ -167,43 +171,11 @@ def _held_lock(store: Store) -> Iterator[Lock]:
         ) from exc
     if store.running_watcher() is not None:
         store.set_watcher(None)  # left by a watcher that was killed: none runs while we hold the lock
-    stop = threading.Event()
-
-    def beat() -> None:
-        while not stop.wait(HEARTBEAT_S):
-            try:
-                lock.heartbeat()
-            except Exception:  # the run itself will notice a lost database; keep beating quietly
-                continue
-
-    thread = threading.Thread(target=beat, name="lock-heartbeat", daemon=True)
-    thread.start()
+    lock.keep_alive(HEARTBEAT_S)
     try:
         yield lock
     finally:
-        stop.set()
-        thread.join(timeout=5)
         lock.release()
-
-
-@contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """A scheduler stopping the job (SIGTERM) gets the same clean stop as Ctrl-C.
-
-    The batch in hand is stored and the run is recorded as interrupted; a rerun resumes.
-    """
-
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def run_job(
@@ -222,7 +194,11 @@ def run_job(
         raise ConfigError("--workers must be at least 1.")
     store = Store.from_url(settings.database_url, migrate=not args.no_migrate)
     try:
-        with _held_lock(store), EdgarClient(settings) as client, _sigterm_as_interrupt():
+        with (
+            _held_lock(store) as lock,
+            EdgarClient(settings, gate=lock.gate) as client,
+            stop_on_signals(store.engine),
+        ):
             store.abandon_running_runs(
                 LOCKED_COMMANDS, "the process ended without finishing (killed?); a later run resumed"
             )
@@ -236,7 +212,7 @@ def run_job(
             )
             try:
                 message = body(ctx)
-            except RunAborted as exc:
+            except (RunAborted, LockLostError) as exc:
                 _end_run(store, run_id, ctx, client, "failed", str(exc))
                 _report_quietly(command, ctx.counts, "failed", str(exc), args.log_format, sys.stderr)
                 return EXIT_FAILED

@@ -14,13 +14,18 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import socket
 import sys
 import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from types import FrameType
 from typing import Final
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
 
 from edgar_ingest.errors import LockHeldError
 from edgar_ingest.records import RunCounts
@@ -30,6 +35,9 @@ INTERRUPTED: Final = "interrupted; run the same command again to resume"
 OUTPUT_CLOSED: Final = "stopped: the reader of its output went away (broken pipe); run it again to resume"
 ABANDONED: Final = "the process ended without finishing (killed?); a later run resumed"
 OFFLINE_COMMANDS: Final = ("ingest", "reparse")
+# A stop signal that arrives inside a database transaction is sent again this much later.
+SIGNAL_RETRY_S: Final = 0.02
+SIGNAL_MAX_RETRIES: Final = 250  # ~5 s: past that, the stop goes through wherever the process is
 LIVENESS_HEARTBEAT_S: Final = 60.0  # well inside the SQLite lock's 10-minute expiry
 _LIVENESS_LOCK = re.compile(r"\(lock (run:[0-9a-f]{16})\)$")
 
@@ -43,7 +51,7 @@ def first_line(exc: BaseException) -> str:
 
 def ending(exc: BaseException) -> tuple[str, str]:
     """The status and message of a run that ``exc`` ended."""
-    if isinstance(exc, KeyboardInterrupt):  # Ctrl-C, and SIGTERM (see _sigterm_as_interrupt)
+    if isinstance(exc, KeyboardInterrupt):  # Ctrl-C, and SIGTERM (see stop_on_signals)
         return "interrupted", INTERRUPTED
     if isinstance(exc, BrokenPipeError):
         return "interrupted", OUTPUT_CLOSED
@@ -129,3 +137,67 @@ def abandon_dead_offline_runs(store: Store) -> int:
         finally:
             lock.release()
     return abandoned
+
+
+# --------------------------------------------------------------------------- stopping
+
+
+@contextmanager
+def stop_on_signals(engine: Engine) -> Iterator[None]:
+    """SIGTERM and Ctrl-C stop the run as ``KeyboardInterrupt`` in the main thread, within
+    seconds wherever it waits (a fetch, a poll, a 600 s block pause), but never inside a
+    transaction: a scheduler stopping the job gets the same clean stop as Ctrl-C.
+
+    A long-running process writes again after the stop (the runs it closes, the lock it frees):
+    an interrupt between a write transaction's BEGIN and the return of its connection could leave
+    SQLite's write lock held, and those writes would then wait out the busy timeout. So while the
+    main thread is in a transaction the signal is sent again a moment later; a transaction lasts
+    milliseconds. Only the first signal counts: the stop that follows is not interrupted again.
+    """
+    main = threading.get_ident()
+    depth = 0
+    stopping = False
+    retries = 0
+    closed = threading.Event()  # once set, a signal pending re-delivery is dropped
+
+    def began(_conn: Connection) -> None:
+        nonlocal depth
+        if threading.get_ident() == main:
+            depth += 1
+
+    def ended(_conn: Connection) -> None:
+        nonlocal depth
+        if threading.get_ident() == main:
+            depth = max(0, depth - 1)
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping, retries
+        if stopping:
+            return
+        if depth > 0 and retries < SIGNAL_MAX_RETRIES:
+            retries += 1
+            threading.Timer(SIGNAL_RETRY_S, _resend, (signum, closed)).start()
+            return
+        stopping = True
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    listeners = (("begin", began), ("commit", ended), ("rollback", ended))
+    for name, listener in listeners:
+        event.listen(engine, name, listener)
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        closed.set()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for name, listener in listeners:
+            event.remove(engine, name, listener)
+
+
+def _resend(signum: int, closed: threading.Event) -> None:
+    if not closed.is_set():
+        os.kill(os.getpid(), signum)

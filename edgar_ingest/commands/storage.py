@@ -23,8 +23,7 @@ from edgar_ingest.commands.options import (
     add_migrate_option,
     require_existing_database,
 )
-from edgar_ingest.commands.pipeline import _sigterm_as_interrupt
-from edgar_ingest.commands.runs import first_line, offline_run
+from edgar_ingest.commands.runs import first_line, offline_run, stop_on_signals
 from edgar_ingest.errors import EdgarIngestError
 from edgar_ingest.offline import ingest_paths, reparse_stored
 from edgar_ingest.records import RunCounts
@@ -143,7 +142,7 @@ def _run(
 ) -> RunCounts:
     """One ingest or reparse, recorded in ``runs`` (see ``commands.runs``): SIGTERM stops it like
     Ctrl-C (exit 130, ``interrupted``), any error ends it ``failed``, a kill -9 ``abandoned``."""
-    with _open_store(settings, migrate=migrate) as store, _sigterm_as_interrupt():
+    with _open_store(settings, migrate=migrate) as store, stop_on_signals(store.engine):
         with offline_run(store, command) as run_id:
             counts = work(store)
         store.finish_run(run_id, counts, message=_summary(counts))

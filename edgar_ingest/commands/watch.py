@@ -3,18 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import os
-import signal
 import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import partial
-from types import FrameType
-
-from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine
 
 from edgar_ingest.commands.options import (
     EXIT_FAILED,
@@ -27,6 +18,7 @@ from edgar_ingest.commands.options import (
     require_existing_database,
 )
 from edgar_ingest.commands.pipeline import LOCKED_COMMANDS, _held_lock
+from edgar_ingest.commands.runs import stop_on_signals
 from edgar_ingest.errors import ConfigError, UndeclaredUserAgentError
 from edgar_ingest.http import EdgarClient
 from edgar_ingest.progress import Progress
@@ -35,9 +27,6 @@ from edgar_ingest.store import Store
 from edgar_ingest.watch import DEFAULT_INTERVAL_S, MIN_INTERVAL_S, Watcher, WatchOptions
 
 DEFAULT_HEALTH_MAX_AGE_S = 600
-# A stop signal that arrives inside a database transaction is sent again this much later.
-SIGNAL_RETRY_S = 0.02
-SIGNAL_MAX_RETRIES = 250  # ~5 s: past that, the stop goes through wherever the process is
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -104,12 +93,13 @@ def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
     )
     store = Store.from_url(settings.database_url, migrate=not args.no_migrate)
     try:
-        with _held_lock(store), _stop_on_signals(store.engine):
+        with _held_lock(store) as lock, stop_on_signals(store.engine):
             store.abandon_running_runs(
                 LOCKED_COMMANDS, "the process ended without finishing (killed?); a later run resumed"
             )
             progress = Progress(stream=sys.stderr, is_tty=sys.stderr.isatty(), log_format=args.log_format)
-            watcher = Watcher(store, partial(EdgarClient, settings), progress, sys.stdout, options)
+            new_client = partial(EdgarClient, settings, gate=lock.gate)  # no request without the lock
+            watcher = Watcher(store, new_client, progress, sys.stdout, options)
             try:
                 ok = watcher.run()
             except UndeclaredUserAgentError as exc:
@@ -119,66 +109,6 @@ def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
             return EXIT_OK if ok or not args.once else EXIT_FAILED
     finally:
         store.close()
-
-
-@contextmanager
-def _stop_on_signals(engine: Engine) -> Iterator[None]:
-    """SIGTERM and Ctrl-C stop the watcher as ``KeyboardInterrupt`` in the main thread, within
-    seconds wherever it waits (a poll, a 600 s block pause), but never inside a transaction.
-
-    A long-running process writes again after the stop (the runs it closes, the lock it frees):
-    an interrupt between a write transaction's BEGIN and the return of its connection could leave
-    SQLite's write lock held, and those writes would then wait out the busy timeout. So while the
-    main thread is in a transaction the signal is sent again a moment later; a transaction lasts
-    milliseconds. Only the first signal counts: the stop that follows is not interrupted again.
-    """
-    main = threading.get_ident()
-    depth = 0
-    stopping = False
-    retries = 0
-    closed = threading.Event()  # once set, a signal pending re-delivery is dropped
-
-    def began(_conn: Connection) -> None:
-        nonlocal depth
-        if threading.get_ident() == main:
-            depth += 1
-
-    def ended(_conn: Connection) -> None:
-        nonlocal depth
-        if threading.get_ident() == main:
-            depth = max(0, depth - 1)
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        nonlocal stopping, retries
-        if stopping:
-            return
-        if depth > 0 and retries < SIGNAL_MAX_RETRIES:
-            retries += 1
-            threading.Timer(SIGNAL_RETRY_S, _resend, (signum, closed)).start()
-            return
-        stopping = True
-        raise KeyboardInterrupt
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    listeners = (("begin", began), ("commit", ended), ("rollback", ended))
-    for name, listener in listeners:
-        event.listen(engine, name, listener)
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        yield
-    finally:
-        closed.set()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        for name, listener in listeners:
-            event.remove(engine, name, listener)
-
-
-def _resend(signum: int, closed: threading.Event) -> None:
-    if not closed.is_set():
-        os.kill(os.getpid(), signum)
 
 
 def cmd_healthcheck(args: argparse.Namespace, settings: Settings) -> int:

@@ -17,6 +17,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import NullPool
 
 from edgar_ingest.settings import normalise_database_url
 
@@ -125,3 +126,24 @@ def upgrade(target: str | Engine, revision: str = "head") -> None:
 def downgrade(target: str | Engine, revision: str = "base") -> None:
     """Revert the migrations down to ``revision`` (``base`` drops everything)."""
     _migrate(target, lambda config: command.downgrade(config, revision))
+
+
+# A lock's session must notice a dead server or network within seconds, not after the kernel's
+# two-hour keepalive default or fifteen minutes of retransmissions (TCP only; ignored on sockets).
+_SESSION_CONNECT_ARGS: Final = {
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 15_000,
+    "connect_timeout": 10,
+}
+
+
+def create_session_engine(engine: Engine) -> Engine:
+    """An Engine for dedicated PostgreSQL sessions (a run lock's): no pool, so a connection is
+    never handed to anyone else nor silently replaced by a new session after a disconnect, and
+    TCP keepalives so that a vanished server is noticed in seconds."""
+    if engine.dialect.name != "postgresql":
+        raise ValueError("dedicated sessions are for PostgreSQL")
+    return sa.create_engine(engine.url, poolclass=NullPool, connect_args=dict(_SESSION_CONNECT_ARGS))
