@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import partial
@@ -170,13 +171,16 @@ def ingest_refs(
             # Stopping (Ctrl-C, SIGTERM, an aborted run): end the waits of the worker threads,
             # which may sit in a 600 s block pause, instead of waiting them out at pool exit.
             ctx.client.close()
-            raise
-        finally:
             for _, future in window:
                 future.cancel()
             if pending:
-                _save_batch(ctx, pending)
-                pending.clear()
+                # The batch in hand is kept when it can be; when the database is what failed,
+                # the error that ended the run is the one reported, not this second attempt's.
+                with suppress(Exception):
+                    _save_batch(ctx, pending)
+            raise
+        if pending:
+            _save_batch(ctx, pending)
 
 
 def _record_fetch_failure(ctx: PipelineContext, ref: FilingRef, reason: str) -> None:
