@@ -18,8 +18,9 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import PurePosixPath
 from typing import Any
@@ -38,9 +39,10 @@ _DASHES = re.compile(r"^-{10,}\s*$")
 # A fixed-width row read from its right end, which is unambiguous whatever the column widths:
 # "... CIK  date  edgar/data/CIK/ACCESSION.txt". What is left of the CIK holds the form type and
 # the company name (in either order, depending on the file).
-_FIXED_ROW = re.compile(
-    r"^(?P<left>.*?\S)\s+(?P<cik>\d{1,10})\s+(?P<date>\d{8}|\d{4}-\d{2}-\d{2})\s+(?P<file>edgar/\S+)\s*$"
-)
+# The CIK and the date are taken as they stand and judged after (a precise reason for a bad one).
+_FIXED_ROW = re.compile(r"^(?P<left>.*?\S)\s+(?P<cik>\S+)\s+(?P<date>\S+)\s+(?P<file>edgar/\S+)\s*$")
+# The same with something after the file name (trailing junk).
+_FIXED_ROW_JUNK = re.compile(r"^(?P<left>.*?\S)\s+\S+\s+\S+\s+edgar/\S+\s+(?P<junk>\S.*?)\s*$")
 _GAP = re.compile(r"\s{2,}")
 _XSL_PREFIX = re.compile(r"^xsl[^/]*/")
 
@@ -98,17 +100,67 @@ def _text(content: bytes | str) -> str:
         return content.decode("latin-1")
 
 
-def _rows(content: bytes | str, what: str) -> Iterator[str]:
-    """The lines after the header, which has a variable length and ends with a dashed line."""
-    lines = iter(_text(content).splitlines())
-    for line in lines:
-        if _DASHES.match(line):
+@dataclass(frozen=True, slots=True)
+class IndexRowProblem:
+    """One row of an index file that cannot be read: skipped, and recorded as a failure.
+
+    Returned beside the refs (discovery stays pure): the pipeline records each one (stage
+    ``discover``) and goes on with the rest of the day or quarter.
+    """
+
+    file: str  # the index file as named to the parser: its URL or path
+    line: int  # 1-based, counted from the file's first line
+    reason: str  # what is wrong with the row
+    row: str  # the row as read, cut to MAX_SHOWN_ROW characters
+
+    @property
+    def source(self) -> str:
+        """The file and line, as a URL fragment: one failure per bad row."""
+        return f"{self.file}#L{self.line}"
+
+    def describe(self) -> str:
+        """One sentence naming the file, the line and the fault."""
+        name = PurePosixPath(urlsplit(self.file).path or self.file).name or self.file
+        return f"{name} line {self.line}: {self.reason}; the row is skipped: {self.row!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class IndexListing:
+    """What an index file lists: the D and D/A filings, and the rows that could not be read."""
+
+    refs: list[FilingRef]
+    problems: list[IndexRowProblem] = field(default_factory=list)
+    # Why the file read is not the first one tried (a corrupt ``master.idx.gz``), if it is not.
+    fallback: str | None = None
+
+    def strict(self) -> list[FilingRef]:
+        """The refs, or :class:`MalformedDocumentError` for the first row that cannot be read."""
+        if self.problems:
+            raise MalformedDocumentError(self.problems[0].describe())
+        return self.refs
+
+
+MAX_SHOWN_ROW = 200
+# "edgar/data/1800001/0001800001-24-000001.txt": a full submission (leading "/" tolerated).
+_FILE_NAME = re.compile(r"^/?edgar/data/\d{1,10}/(?P<accession>\d{10}-\d{2}-\d{6})\.txt$")
+
+
+def _rows(content: bytes | str, what: str) -> Iterator[tuple[int, str]]:
+    """(line number, line) after the header, which has a variable length and ends with a dashed line.
+
+    Lines are split on ``\\n`` only (``\\r`` dropped): a stray form feed or other separator that
+    ``str.splitlines`` would break on stays inside its row, and line numbers are those of an editor.
+    """
+    lines = enumerate(_text(content).split("\n"), start=1)
+    for _, line in lines:
+        if _DASHES.match(line.rstrip("\r")):
             break
     else:
         raise MalformedDocumentError(f"{what}: no dashed line ends a header; not an EDGAR index file")
-    for line in lines:
+    for number, line in lines:
+        line = line.rstrip("\r")
         if line.strip():
-            yield line
+            yield number, line
 
 
 def _parse_date(value: str, what: str) -> date:
@@ -119,16 +171,36 @@ def _parse_date(value: str, what: str) -> date:
         raise MalformedDocumentError(f"{what}: unreadable date {value!r}") from None
 
 
-def _ref(cik: str, name: str | None, form: str, filed: str, file_name: str, what: str) -> FilingRef | None:
-    """A FilingRef from one index row, or None when the File Name is not a full submission."""
-    accession = PurePosixPath(file_name).name.removesuffix(".txt")
-    if not _ACCESSION.match(accession) or not file_name.endswith(".txt"):
+def _index_date(value: str) -> date | None:
+    """A daily (``YYYYMMDD``) or quarterly (``YYYY-MM-DD``) index date; None when it is neither."""
+    if not value.isascii():
         return None
+    for pattern, fmt in ((r"\d{8}", "%Y%m%d"), (r"\d{4}-\d{2}-\d{2}", "%Y-%m-%d")):
+        if re.fullmatch(pattern, value):
+            try:
+                return datetime.strptime(value, fmt).date()
+            except ValueError:
+                return None
+    return None
+
+
+def _ref(cik: str, name: str | None, form: str, filed: str, file_name: str) -> FilingRef | str:
+    """A FilingRef from the fields of one D or D/A row, or why they cannot make one."""
+    if not (cik.isascii() and cik.isdigit()):
+        return f"the CIK {cik!r} is not a number"
+    if len(cik) > 10:
+        return f"the CIK {cik!r} has {len(cik)} digits, more than 10"
+    filing_date = _index_date(filed)
+    if filing_date is None:
+        return f"the date {filed!r} is not a date (YYYYMMDD or YYYY-MM-DD)"
+    match = _FILE_NAME.match(file_name)
+    if match is None:
+        return f"the file name {file_name!r} is not edgar/data/CIK/ACCESSION.txt"
     return FilingRef(
-        accession_number=accession,
-        cik=_cik10(cik),
+        accession_number=match["accession"],
+        cik=cik.zfill(10),
         form_type=form,
-        filing_date=_parse_date(filed, what),
+        filing_date=filing_date,
         company_name=(name or "").strip() or None,
         path="/Archives/" + file_name.lstrip("/"),
     )
@@ -142,87 +214,148 @@ def _dedupe(refs: Iterable[FilingRef]) -> list[FilingRef]:
     return list(seen.values())
 
 
+class _Reader:
+    """Collects the refs and the problems of one index file."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.refs: list[FilingRef] = []
+        self.problems: list[IndexRowProblem] = []
+
+    def problem(self, number: int, line: str, reason: str) -> None:
+        shown = line if len(line) <= MAX_SHOWN_ROW else line[:MAX_SHOWN_ROW] + "..."
+        self.problems.append(IndexRowProblem(self.file, number, reason, shown))
+
+    def row(self, number: int, line: str, fields: tuple[str, str | None, str, str, str]) -> None:
+        """One row whose fields were told apart: kept when D or D/A, refused when they are bad."""
+        cik, name, form, filed, file_name = fields
+        if form not in FORM_TYPES:
+            return
+        ref = _ref(cik, name, form, filed, file_name)
+        if isinstance(ref, str):
+            self.problem(number, line, ref)
+        else:
+            self.refs.append(ref)
+
+    def listing(self) -> IndexListing:
+        return IndexListing(_dedupe(self.refs), self.problems)
+
+
+def read_master_index(content: bytes | str, file: str = "master.idx") -> IndexListing:
+    """D and D/A filings of a pipe-delimited ``master.idx`` (daily or quarterly), and its bad rows.
+
+    A row is ``CIK|Company Name|Form Type|Date Filed|File Name``; a ``|`` inside a company name
+    adds fields, which the outer fields make unambiguous. A row of another form type is ignored
+    whatever else is wrong with it; a D or D/A row with a CIK that is not 1 to 10 digits, a date
+    that is not one, or no full-submission file name is a problem, and so is a row whose form
+    type cannot be told: too few fields, or fields after the file name (trailing junk).
+    """
+    reader = _Reader(file)
+    for number, line in _rows(content, file):
+        raw = line.split("|")
+        fields = [f.strip() for f in raw]
+        if len(fields) < 5:
+            count = f"{len(fields)} field" + ("" if len(fields) == 1 else "s")
+            reader.problem(number, line, f"the row has {count}, not 5")
+            continue
+        if not _FILE_NAME.match(fields[-1]):
+            # Junk after the file name: the form type is the second field left of the file name.
+            found = next((i for i in range(len(fields) - 2, 3, -1) if _FILE_NAME.match(fields[i])), None)
+            if found is not None:
+                if fields[found - 2] in FORM_TYPES:
+                    junk = "|".join(raw[found + 1 :]).strip()
+                    reader.problem(number, line, f"the row has {junk!r} after its file name")
+                continue
+        # A '|' inside a company name adds fields: the outer ones are unambiguous.
+        reader.row(number, line, (fields[0], "|".join(raw[1:-3]), fields[-3], fields[-2], fields[-1]))
+    return reader.listing()
+
+
 def parse_master_index(content: bytes | str) -> list[FilingRef]:
-    """D and D/A filings of a pipe-delimited ``master.idx`` (daily or quarterly)."""
-
-    def refs() -> Iterator[FilingRef]:
-        for line in _rows(content, "master index"):
-            fields = line.split("|")
-            if len(fields) < 5:
-                raise MalformedDocumentError(f"master index: row without 5 fields: {line!r}")
-            # A '|' inside a company name would add fields: the outer ones are unambiguous.
-            cik, name, form, filed, file_name = (
-                fields[0],
-                "|".join(fields[1:-3]),
-                fields[-3],
-                fields[-2],
-                fields[-1],
-            )
-            if form.strip() not in FORM_TYPES:
-                continue
-            ref = _ref(cik.strip(), name, form.strip(), filed.strip(), file_name.strip(), "master index")
-            if ref is not None:
-                yield ref
-
-    return _dedupe(refs())
+    """D and D/A filings of a ``master.idx``; :class:`MalformedDocumentError` for a bad row."""
+    return read_master_index(content).strict()
 
 
-def _fixed_width(content: bytes | str, what: str, form_first: bool) -> list[FilingRef]:
-    def refs() -> Iterator[FilingRef]:
-        for line in _rows(content, what):
-            match = _FIXED_ROW.match(line)
-            if match is None:
-                raise MalformedDocumentError(f"{what}: unreadable row {line!r}")
-            left = match["left"].strip()
-            # Columns are padded with two or more spaces; a form type ("DEF 14A") or a name may
-            # hold single spaces. A name that fills its column leaves a single space, so fall back
-            # to the first (form index) or last (company index) single space.
-            parts = _GAP.split(left)
-            if len(parts) >= 2:
-                form, name = (
-                    (parts[0], " ".join(parts[1:])) if form_first else (parts[-1], " ".join(parts[:-1]))
-                )
-            elif form_first:
-                form, _, name = left.partition(" ")
-            else:
-                name, _, form = left.rpartition(" ")
-            if form not in FORM_TYPES:
-                continue
-            ref = _ref(match["cik"], name, form, match["date"], match["file"], what)
-            if ref is not None:
-                yield ref
+def _read_fixed_width(content: bytes | str, file: str, form_first: bool) -> IndexListing:
+    reader = _Reader(file)
+    for number, line in _rows(content, file):
+        match = _FIXED_ROW.match(line)
+        if match is None:
+            junk = _FIXED_ROW_JUNK.match(line)
+            if junk is None:
+                reader.problem(number, line, "the row is not FORM/NAME, CIK, DATE and FILE NAME")
+            elif _fixed_form(junk["left"].strip(), form_first)[0] in FORM_TYPES:
+                reader.problem(number, line, f"the row has {junk['junk']!r} after its file name")
+            continue
+        form, name = _fixed_form(match["left"].strip(), form_first)
+        reader.row(number, line, (match["cik"], name, form, match["date"], match["file"]))
+    return reader.listing()
 
-    return _dedupe(refs())
+
+def _fixed_form(left: str, form_first: bool) -> tuple[str, str]:
+    """(form type, company name) of what is left of a fixed-width row's CIK.
+
+    Columns are padded with two or more spaces; a form type ("DEF 14A") or a name may hold single
+    spaces. A name that fills its column leaves a single space, so fall back to the first (form
+    index) or last (company index) single space.
+    """
+    parts = _GAP.split(left)
+    if len(parts) >= 2:
+        return (parts[0], " ".join(parts[1:])) if form_first else (parts[-1], " ".join(parts[:-1]))
+    if form_first:
+        form, _, name = left.partition(" ")
+        return form, name
+    name, _, form = left.rpartition(" ")
+    return form, name
+
+
+def read_form_index(content: bytes | str, file: str = "form.idx") -> IndexListing:
+    """D and D/A filings of a fixed-width ``form.idx`` (form type first), and its bad rows."""
+    return _read_fixed_width(content, file, form_first=True)
+
+
+def read_company_index(content: bytes | str, file: str = "company.idx") -> IndexListing:
+    """D and D/A filings of a fixed-width ``company.idx`` (company name first), and its bad rows."""
+    return _read_fixed_width(content, file, form_first=False)
 
 
 def parse_form_index(content: bytes | str) -> list[FilingRef]:
-    """D and D/A filings of a fixed-width ``form.idx`` (form type first)."""
-    return _fixed_width(content, "form index", form_first=True)
+    """D and D/A filings of a ``form.idx``; :class:`MalformedDocumentError` for a bad row."""
+    return read_form_index(content).strict()
 
 
 def parse_company_index(content: bytes | str) -> list[FilingRef]:
-    """D and D/A filings of a fixed-width ``company.idx`` (company name first)."""
-    return _fixed_width(content, "company index", form_first=False)
+    """D and D/A filings of a ``company.idx``; :class:`MalformedDocumentError` for a bad row."""
+    return read_company_index(content).strict()
 
 
-def parse_index(content: bytes, name: str) -> list[FilingRef]:
-    """Dispatch on the file name (``master``/``form``/``company``, optionally ``.gz``)."""
-    base = PurePosixPath(name).name.lower()
+def read_index(content: bytes, name: str) -> IndexListing:
+    """Dispatch on the file name (``master``/``form``/``company``, optionally ``.gz``).
+
+    ``name`` (a path or URL) names the file in the problems. Data that says it is gzip and is
+    not (corrupt, cut off) raises :class:`MalformedDocumentError`: the whole file is unreadable.
+    """
+    base = PurePosixPath(urlsplit(name).path or name).name.lower()
     if base.endswith(".gz"):
         base = base[: -len(".gz")]
         # A server may also have sent it with Content-Encoding: gzip, which httpx already undid.
         if content[:2] == b"\x1f\x8b":
             try:
                 content = gzip.decompress(content)
-            except (OSError, EOFError) as exc:
+            except (OSError, EOFError, zlib.error) as exc:
                 raise MalformedDocumentError(f"{name}: corrupt gzip data ({exc})") from exc
     if base.startswith("master"):
-        return parse_master_index(content)
+        return read_master_index(content, name)
     if base.startswith("form"):
-        return parse_form_index(content)
+        return read_form_index(content, name)
     if base.startswith("company"):
-        return parse_company_index(content)
+        return read_company_index(content, name)
     raise ValueError(f"not a master, form or company index: {name!r}")
+
+
+def parse_index(content: bytes, name: str) -> list[FilingRef]:
+    """:func:`read_index`, strict: :class:`MalformedDocumentError` for the first bad row."""
+    return read_index(content, name).strict()
 
 
 def parse_submissions_json(content: bytes, cik: str | int) -> tuple[list[FilingRef], list[str]]:
@@ -332,23 +465,51 @@ def _archive_ref(href: str | None, base: str) -> DatasetArchiveRef | None:
 # --------------------------------------------------------------------------- fetchers
 
 
-def list_day(client: EdgarClient, day: date) -> list[FilingRef] | None:
-    """D and D/A filings of one day's index; None when it is absent (weekend, holiday, not built)."""
-    path = daily_index_path(day)
-    response = client.get(client.archive_url(path))
+def read_day(client: EdgarClient, day: date) -> IndexListing | None:
+    """D and D/A filings of one day's index and its bad rows; None when it is absent (weekend,
+    holiday, not built yet)."""
+    url = client.archive_url(daily_index_path(day))
+    response = client.get(url)
     if response is None:
         return None
-    return parse_index(response.content, path)
+    return read_index(response.content, url)
+
+
+def read_quarter(client: EdgarClient, year: int, quarter: int) -> IndexListing | None:
+    """D and D/A filings of one quarter's full index and its bad rows; None when it is absent.
+
+    The ``.gz`` is read first; when it is absent, or corrupt (bad gzip data, cut off), the plain
+    ``master.idx`` is read instead, and the listing says why (``fallback``).
+    """
+    path = quarterly_index_path(year, quarter)
+    gz_url = client.archive_url(path + ".gz")
+    corrupt: MalformedDocumentError | None = None
+    response = client.get(gz_url)
+    if response is not None:
+        try:
+            return read_index(response.content, gz_url)
+        except MalformedDocumentError as exc:
+            corrupt = exc
+    url = client.archive_url(path)
+    response = client.get(url)
+    if response is None:
+        if corrupt is not None:
+            raise MalformedDocumentError(f"{corrupt}; and {url} is absent") from corrupt
+        return None
+    listing = read_index(response.content, url)
+    return replace(listing, fallback=str(corrupt)) if corrupt is not None else listing
+
+
+def list_day(client: EdgarClient, day: date) -> list[FilingRef] | None:
+    """:func:`read_day`, strict: :class:`MalformedDocumentError` for the first bad row."""
+    listing = read_day(client, day)
+    return None if listing is None else listing.strict()
 
 
 def list_quarter(client: EdgarClient, year: int, quarter: int) -> list[FilingRef] | None:
-    """D and D/A filings of one quarter's full index (the ``.gz`` first); None when absent."""
-    path = quarterly_index_path(year, quarter)
-    for candidate in (path + ".gz", path):
-        response = client.get(client.archive_url(candidate))
-        if response is not None:
-            return parse_index(response.content, candidate)
-    return None
+    """:func:`read_quarter`, strict: :class:`MalformedDocumentError` for the first bad row."""
+    listing = read_quarter(client, year, quarter)
+    return None if listing is None else listing.strict()
 
 
 def list_cik(client: EdgarClient, cik: str | int) -> list[FilingRef]:

@@ -15,6 +15,7 @@ from edgar_ingest.errors import ConfigError, ParseError
 from edgar_ingest.parse import PARSER_VERSION, parse_document
 from edgar_ingest.records import FormDFiling, RawDocument, RunCounts
 from edgar_ingest.store import OutcomeStatus, Store
+from edgar_ingest.store.limits import storable_reason
 
 DOCUMENT_SUFFIXES = frozenset({".xml", ".txt", ".nc"})
 BATCH_SIZE = 500
@@ -128,19 +129,23 @@ def parse_and_store(
     """Parse each (raw document, accession number if known) and store them a batch at a time.
 
     The one parse-and-store step of every run (ingest, reparse, sync, backfill): a document that
-    does not parse is recorded as failed with its bytes (so a later reparse can retry it offline),
-    a batch is one transaction in which a document that cannot be stored fails alone, and every
-    outcome is counted. ``on_document`` is called once per document (progress).
+    does not parse (refused, or one the parser fails on) is recorded as failed with its bytes (so
+    a later reparse can retry it offline), a batch is one transaction in which a document that
+    cannot be stored fails alone, and every outcome is counted. ``on_document`` is called once
+    per document (progress).
     """
     batch: list[tuple[RawDocument, FormDFiling]] = []
     for raw, accession_number in documents:
         try:
             filing = parser(raw.content)
-        except ParseError as exc:
+        except Exception as exc:
+            # A ParseError is the parser refusing the document; anything else is the parser
+            # failing on it (a value it did not expect): either way one document, not the run.
+            reason = storable_reason(str(exc) if isinstance(exc, ParseError) else _unexpected(exc))
             store.record_failure(
-                raw.source_url, str(exc), stage="parse", accession_number=accession_number, raw=raw
+                raw.source_url, reason, stage="parse", accession_number=accession_number, raw=raw
             )
-            counts.add_failure(accession_number or raw.source_url, str(exc))
+            counts.add_failure(accession_number or raw.source_url, reason)
             if on_document is not None:
                 on_document()
             continue
@@ -150,6 +155,12 @@ def parse_and_store(
             batch = []
     if batch:
         store_records(store, batch, counts, parser_version, on_document)
+
+
+def _unexpected(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    detail = f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+    return f"the parser failed on this document ({detail}); please report it with the document"
 
 
 def store_records(

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import partial
@@ -23,6 +24,7 @@ from functools import partial
 from edgar_ingest import discover
 from edgar_ingest.errors import (
     FetchError,
+    MalformedDocumentError,
     RateLimitBlockedError,
     UndeclaredUserAgentError,
 )
@@ -169,13 +171,16 @@ def ingest_refs(
             # Stopping (Ctrl-C, SIGTERM, an aborted run): end the waits of the worker threads,
             # which may sit in a 600 s block pause, instead of waiting them out at pool exit.
             ctx.client.close()
-            raise
-        finally:
             for _, future in window:
                 future.cancel()
             if pending:
-                _save_batch(ctx, pending)
-                pending.clear()
+                # The batch in hand is kept when it can be; when the database is what failed,
+                # the error that ended the run is the one reported, not this second attempt's.
+                with suppress(Exception):
+                    _save_batch(ctx, pending)
+            raise
+        if pending:
+            _save_batch(ctx, pending)
 
 
 def _record_fetch_failure(ctx: PipelineContext, ref: FilingRef, reason: str) -> None:
@@ -228,17 +233,21 @@ def run_sync(ctx: PipelineContext, plan: SyncPlan, on_checkpoint: Callable[[date
     present = 0
     for day in business_days(plan.start, plan.until):
         try:
-            refs = discover.list_day(ctx.client, day)
-        except (FetchError, RateLimitBlockedError, UndeclaredUserAgentError) as exc:
+            listing = discover.read_day(ctx.client, day)
+        except (FetchError, MalformedDocumentError) as exc:
+            # A file that is no index at all (an error page served as 200) is the host's fault,
+            # not a row's: the day is tried again next run.
             raise RunAborted(f"the daily index of {day} could not be read: {exc}") from exc
-        if refs is None:
+        if listing is None:
             absent.append(day)
             ctx.report("day", day=day.isoformat(), index="absent")
             continue
         present += 1
+        record_index_problems(ctx, listing)
+        refs = listing.refs
         ingest_refs(ctx, [r for r in refs if r.form_type in ("D", "D/A")])
         on_checkpoint(day)
-        ctx.report("day", day=day.isoformat(), filings=len(refs))
+        ctx.report("day", day=day.isoformat(), filings=len(refs), **_bad_rows(listing))
     problem = wrong_host_problem(absent, present, plan.today, ctx.client.settings.base_url)
     if problem is not None:
         raise RunAborted(problem)
@@ -283,15 +292,36 @@ def backfill_quarters(
     in_range = _date_filter(start, end)
     for index, (year, quarter) in enumerate(quarter_list):
         try:
-            listed = discover.list_quarter(ctx.client, year, quarter)
-        except (FetchError, RateLimitBlockedError, UndeclaredUserAgentError) as exc:
+            listing = discover.read_quarter(ctx.client, year, quarter)
+        except (FetchError, MalformedDocumentError) as exc:
             raise RunAborted(f"the index of {year} Q{quarter} could not be read: {exc}") from exc
-        if listed is None:
+        if listing is None:
             ctx.report("quarter", quarter=f"{year}Q{quarter}", index="absent")
             continue
-        refs = [r for r in listed if in_range(r)]
+        if listing.fallback is not None:
+            ctx.progress.event("quarter", quarter=f"{year}Q{quarter}", fallback=listing.fallback)
+        record_index_problems(ctx, listing)
+        refs = [r for r in listing.refs if in_range(r)]
         ingest_refs(ctx, refs, partial(_expect_like_so_far, ctx, index + 1, len(quarter_list)))
-        ctx.report("quarter", quarter=f"{year}Q{quarter}", filings=len(refs))
+        ctx.report("quarter", quarter=f"{year}Q{quarter}", filings=len(refs), **_bad_rows(listing))
+
+
+def record_index_problems(ctx: PipelineContext, listing: discover.IndexListing) -> None:
+    """Record each index row that could not be read as a failure (stage ``discover``).
+
+    One failure per row: its source is the index URL with the line as a fragment (the key of a
+    failure without accession number), so a rerun over the same file updates the same rows. It is
+    not keyed by an accession number the row may name: that would merge it with the failure of
+    the document itself (fetch, parse, store), whose retry it is not.
+    """
+    for problem in listing.problems:
+        reason = problem.describe()
+        ctx.store.record_failure(problem.source, reason, stage="discover")
+        ctx.counts.add_failure(problem.source, reason)
+
+
+def _bad_rows(listing: discover.IndexListing) -> dict[str, int]:
+    return {"bad_rows": len(listing.problems)} if listing.problems else {}
 
 
 def _expect_like_so_far(ctx: PipelineContext, listed_steps: int, steps: int) -> None:

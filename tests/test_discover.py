@@ -12,6 +12,7 @@ import pytest
 from fake_clock import FakeClock
 
 from edgar_ingest.discover import (
+    IndexListing,
     daily_index_path,
     list_cik,
     list_day,
@@ -22,6 +23,11 @@ from edgar_ingest.discover import (
     parse_master_index,
     parse_submissions_json,
     quarterly_index_path,
+    read_company_index,
+    read_day,
+    read_form_index,
+    read_master_index,
+    read_quarter,
 )
 from edgar_ingest.errors import FetchError, MalformedDocumentError
 from edgar_ingest.http import EdgarClient
@@ -170,6 +176,100 @@ def test_parse_index_dispatches_by_name_and_unzips() -> None:
     assert parse_index(COMPANY_WIDE.encode(), "company.idx") == parse_company_index(COMPANY_WIDE)
     with pytest.raises(ValueError, match="crawler"):
         parse_index(b"", "crawler.idx")
+
+
+# --------------------------------------------------------------------------- bad rows
+# The header of MASTER_HEADER ends on line 7: the first row is line 8.
+MASTER_WITH_BAD_ROWS = MASTER_HEADER + (
+    "1800001|GOOD FUND I, LP|D|20240103|edgar/data/1800001/0001800001-24-000001.txt\n"  # 8
+    "1800002|MISSING FILE NAME LP|D|20240103\n"  # 9: a missing field
+    "1800003|BAD DATE LP|D|20241399|edgar/data/1800003/0001800003-24-000001.txt\n"  # 10
+    "18OOOO4|LETTER O CIK LP|D/A|20240103|edgar/data/1800004/0001800004-24-000001.txt\n"  # 11
+    "12345678901|ELEVEN DIGITS LP|D|20240103|edgar/data/1800005/0001800005-24-000001.txt\n"  # 12
+    "1800006|TRAILING JUNK LP|D|20240103|edgar/data/1800006/0001800006-24-000001.txt|x7\n"  # 13
+    "1800007|GLUED JUNK LP|D|20240103|edgar/data/1800007/0001800007-24-000001.txt x7\n"  # 14
+    "garbage\n"  # 15: what filing this was cannot be told
+    "1000045|NOT A FORM D INC|10-K|2024-99-99|edgar/data/1000045/0001000045-24-000001.txt|junk\n"  # 16
+    "1800008|GOOD FUND II, LP|D/A|20240103|edgar/data/1800008/0001800008-24-000001.txt\n"  # 17
+)
+
+
+FULL_SUBMISSION = "edgar/data/CIK/ACCESSION.txt"
+
+
+def test_a_bad_master_index_row_is_a_problem_with_its_line_and_the_other_rows_are_read() -> None:
+    listing = read_master_index(MASTER_WITH_BAD_ROWS.encode(), "https://www.sec.gov/x/master.20240103.idx")
+
+    assert [r.accession_number for r in listing.refs] == ["0001800001-24-000001", "0001800008-24-000001"]
+    assert [(p.line, p.reason) for p in listing.problems] == [
+        (9, "the row has 4 fields, not 5"),
+        (10, "the date '20241399' is not a date (YYYYMMDD or YYYY-MM-DD)"),
+        (11, "the CIK '18OOOO4' is not a number"),
+        (12, "the CIK '12345678901' has 11 digits, more than 10"),
+        (13, "the row has 'x7' after its file name"),
+        (14, "the file name 'edgar/data/1800007/0001800007-24-000001.txt x7' is not " + FULL_SUBMISSION),
+        (15, "the row has 1 field, not 5"),
+    ]
+    problem = listing.problems[3]
+    assert problem.source == "https://www.sec.gov/x/master.20240103.idx#L12"
+    assert problem.describe() == (
+        "master.20240103.idx line 12: the CIK '12345678901' has 11 digits, more than 10; the row is "
+        "skipped: '12345678901|ELEVEN DIGITS LP|D|20240103|edgar/data/1800005/0001800005-24-000001.txt'"
+    )
+
+
+def test_a_row_of_another_form_type_is_ignored_whatever_is_wrong_with_it() -> None:
+    content = MASTER_HEADER + (
+        "1000045|NOT A FORM D INC|10-K|2024-99-99|edgar/data/1000045/0001000045-24-000001.txt\n"
+        "ABC|ANOTHER|DEF 14A|20240103|nowhere\n"
+        "1000046|JUNK AFTER|4|20240103|edgar/data/1000046/0001000046-24-000001.txt|junk\n"
+    )
+    assert read_master_index(content) == IndexListing(refs=[], problems=[])
+
+
+def test_a_quarterly_row_with_an_impossible_date_is_a_problem() -> None:
+    content = (
+        MASTER_QUARTERLY + "1800009|FEB 30 LP|D|2024-02-30|edgar/data/1800009/0001800009-24-000001.txt\n"
+    )
+    listing = read_master_index(content)
+    assert len(listing.refs) == 2
+    assert [(p.line, p.reason) for p in listing.problems] == [
+        (10, "the date '2024-02-30' is not a date (YYYYMMDD or YYYY-MM-DD)")
+    ]
+
+
+def test_the_strict_parsers_refuse_the_first_bad_row_naming_its_line() -> None:
+    with pytest.raises(MalformedDocumentError, match=r"master.idx line 9: the row has 4 fields"):
+        parse_master_index(MASTER_WITH_BAD_ROWS)
+    with pytest.raises(MalformedDocumentError, match=r"line 9: the row has 4 fields"):
+        parse_index(MASTER_WITH_BAD_ROWS.encode(), "master.20240103.idx")
+
+
+def test_bad_rows_of_the_fixed_width_indexes_are_problems_too() -> None:
+    rows = (
+        "D           GOOD FUND I, LP                                               1800001     20240103    edgar/data/1800001/0001800001-24-000001.txt\n"  # noqa: E501
+        "D           ELEVEN DIGITS LP                                              12345678901 20240103    edgar/data/1800005/0001800005-24-000001.txt\n"  # noqa: E501
+        "D/A         BAD DATE LP                                                   1800003     2024013     edgar/data/1800003/0001800003-24-000001.txt\n"  # noqa: E501
+        "D           TRAILING JUNK LP                                              1800006     20240103    edgar/data/1800006/0001800006-24-000001.txt  x7\n"  # noqa: E501
+        "D           NO FILE NAME LP                                               1800010     20240103\n"
+        "10-K        JUNK AFTER A 10-K INC                                         1000045     20240103    edgar/data/1000045/0001000045-24-000001.txt  x\n"  # noqa: E501
+    )
+    listing = read_form_index(FORM_HEADER + rows, "form.20240103.idx")
+
+    assert [r.accession_number for r in listing.refs] == ["0001800001-24-000001"]
+    header_lines = FORM_HEADER.count("\n")
+    assert [(p.line - header_lines, p.reason) for p in listing.problems] == [
+        (2, "the CIK '12345678901' has 11 digits, more than 10"),
+        (3, "the date '2024013' is not a date (YYYYMMDD or YYYY-MM-DD)"),
+        (4, "the row has 'x7' after its file name"),
+        (5, "the row is not FORM/NAME, CIK, DATE and FILE NAME"),
+    ]
+    company = COMPANY_WIDE + (
+        "ELEVEN DIGITS LP                                              D           12345678901 20240103    edgar/data/1800005/0001800005-24-000001.txt\n"  # noqa: E501
+    )
+    listing = read_company_index(company)
+    assert len(listing.refs) == 2
+    assert [p.reason for p in listing.problems] == ["the CIK '12345678901' has 11 digits, more than 10"]
 
 
 # --------------------------------------------------------------------------- the real corpus
@@ -369,6 +469,46 @@ def test_list_quarter_prefers_the_gz_and_falls_back_to_the_plain_file() -> None:
     assert seen == ["https://www.sec.test" + gz]
     assert list_quarter(client, 2023, 4) == refs
     assert list_quarter(client, 2030, 1) is None
+
+
+@pytest.mark.parametrize(
+    "gz",
+    [b"\x1f\x8b\x08\x00not gzip at all", gzip.compress(MASTER_QUARTERLY.encode())[:-20]],
+    ids=["corrupt", "truncated"],
+)
+def test_a_corrupt_quarterly_gz_falls_back_to_the_plain_master_idx(gz: bytes) -> None:
+    seen: list[str] = []
+    path = quarterly_index_path(2024, 1)
+    client = _client({path + ".gz": gz, path: MASTER_QUARTERLY.encode()}, seen)
+
+    listing = read_quarter(client, 2024, 1)
+
+    assert listing is not None
+    assert [r.accession_number for r in listing.refs] == ["0001800001-24-000001", "0001800006-24-000003"]
+    assert listing.fallback is not None
+    assert "corrupt gzip data" in listing.fallback
+    assert seen == ["https://www.sec.test" + path + ".gz", "https://www.sec.test" + path]
+
+
+def test_a_corrupt_quarterly_gz_without_a_plain_file_is_an_unreadable_index() -> None:
+    path = quarterly_index_path(2024, 1)
+    client = _client({path + ".gz": b"\x1f\x8b\x08\x00not gzip at all"}, [])
+
+    with pytest.raises(MalformedDocumentError, match=r"corrupt gzip data.*master.idx is absent"):
+        read_quarter(client, 2024, 1)
+
+
+def test_read_day_names_the_index_url_in_its_problems() -> None:
+    path = daily_index_path(date(2024, 1, 3))
+    client = _client({path: MASTER_WITH_BAD_ROWS.encode()}, [])
+
+    listing = read_day(client, date(2024, 1, 3))
+
+    assert listing is not None
+    assert len(listing.refs) == 2
+    assert {p.file for p in listing.problems} == {"https://www.sec.test" + path}
+    with pytest.raises(MalformedDocumentError, match="line 9"):
+        list_day(client, date(2024, 1, 3))
 
 
 def test_list_cik_reads_every_page_of_the_submissions_api() -> None:

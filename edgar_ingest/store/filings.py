@@ -32,6 +32,7 @@ from edgar_ingest.store.base import _chunks, _failures, _filings
 from edgar_ingest.store.digest import record_digests
 from edgar_ingest.store.inserts import RowLayout
 from edgar_ingest.store.ledger import Ledger
+from edgar_ingest.store.limits import ColumnValueError, RowCheck, storable_reason
 from edgar_ingest.store.rows import CHILD_LAYOUTS, FILING_RECORD_COLUMNS, ChildRows, filing_record_values
 
 # The columns of ``filings`` a write sets (an insert also sets ``id`` and ``created_at``).
@@ -47,6 +48,9 @@ _FILING_COLUMNS: Final = (
 )
 _FILING_INSERT: Final = RowLayout(_filings, ("id", *_FILING_COLUMNS, "created_at"))
 _FILING_UPDATE: Final = RowLayout(_filings, ("id", *_FILING_COLUMNS))  # by id
+_FILING_ROW_CHECK: Final = RowCheck(RowLayout(_filings, _FILING_COLUMNS))
+_RECORD_ROW_CHECK: Final = RowCheck(RowLayout(_filings, FILING_RECORD_COLUMNS))
+_CHILD_ROW_CHECKS: Final = {layout: RowCheck(layout) for layout in CHILD_LAYOUTS}
 # What a write needs to know of the filings stored already.
 _STORED: Final = (
     "id",
@@ -94,6 +98,9 @@ class OutcomeStatus(StrEnum):
     FAILED = "failed"
 
 
+_WRITTEN: Final = (OutcomeStatus.INSERTED, OutcomeStatus.UPDATED)
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What ``save`` did with one document; ``reason`` says why it failed."""
@@ -128,6 +135,8 @@ def _prepare(raw: RawDocument, filing: FormDFiling, parser_version: str) -> _Pre
 
 
 def _describe(exc: BaseException) -> str:
+    if isinstance(exc, ColumnValueError):
+        return str(exc)  # names the column already; the class name adds nothing
     if isinstance(exc, sa.exc.StatementError) and exc.orig is not None:
         text = f"{type(exc.orig).__name__}: {exc.orig}"
     else:
@@ -136,8 +145,38 @@ def _describe(exc: BaseException) -> str:
     return first_line[:500]
 
 
+def _column_problem(filing: FormDFiling) -> str | None:
+    """The first value of ``filing`` that its column cannot hold, if any (a diagnosis, off the
+    hot path: ``_write`` checks the rows it builds anyway)."""
+    problem = _RECORD_ROW_CHECK.problem(filing_record_values(filing))
+    if problem is not None:
+        return problem
+    children = ChildRows()
+    children.add(0, filing)
+    for layout, rows in children.rows.items():
+        for row in rows:
+            problem = _CHILD_ROW_CHECKS[layout].problem(row)
+            if problem is not None:
+                return problem
+    return None
+
+
+def _storable_accession(filing: FormDFiling) -> str | None:
+    """The accession number a failure row can hold (``failures.accession_number`` is 20 long)."""
+    accession = filing.accession_number
+    return accession if accession is not None and len(accession) <= 20 and "\x00" not in accession else None
+
+
 def _is_document_error(exc: BaseException) -> bool:
-    """An error caused by one document's data (isolate it), not by the database being unusable."""
+    """An error caused by one document's data (isolate it), not by the database being unusable.
+
+    Document errors: the values of one record (``ValueError``, ``TypeError``, ``ArithmeticError``
+    such as SQLite's ``OverflowError`` for an integer past 64 bits) and what the database says of
+    one statement (``StatementError``, which covers psycopg's ``DataError`` family, e.g.
+    ``NumericValueOutOfRange`` and ``StringDataRightTruncation``, and SQLite's "string or blob
+    too big"). A lost connection, a full disk or a locked database (``OperationalError``,
+    ``InterfaceError``, an invalidated connection) make every document fail: the run stops.
+    """
     if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
         return False
     if isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated:
@@ -171,13 +210,38 @@ class FilingWrites(Ledger):
     ) -> list[Outcome]:
         """Store a batch in one transaction; one ``Outcome`` per item, in order.
 
-        A document whose rows cannot be written is rolled back alone (savepoint), recorded in
-        ``failures`` (stage ``store``) and reported as failed; the others are committed.
+        A document whose rows cannot be written (a value its column cannot hold, a record that
+        cannot be digested, anything the database refuses in it) is rolled back alone
+        (savepoint), recorded in ``failures`` (stage ``store``, with its bytes) and reported as
+        failed; the others are committed. Only an error that makes the database itself unusable
+        (connection lost, disk full, locked) is raised.
         A filing key seen twice in a batch is written in order (the later one wins).
         """
-        prepared = [_prepare(raw, filing, parser_version) for raw, filing in items]
-        outcomes: list[Outcome | None] = [None] * len(prepared)
+        outcomes: list[Outcome | None] = [None] * len(items)
+        prepared: list[_Prepared] = []
+        positions: list[int] = []  # of each prepared document in ``items``
+        refused: list[tuple[int, Exception]] = []  # documents whose values cannot even be digested
+        for i, (raw, filing) in enumerate(items):
+            try:
+                prepared.append(_prepare(raw, filing, parser_version))
+            except Exception as exc:
+                if not _is_document_error(exc):
+                    raise
+                refused.append((i, exc))
+            else:
+                positions.append(i)
         with self._writer.begin() as conn:
+            for i, error in refused:
+                raw, filing = items[i]
+                key = filing_key_for(filing, raw.sha256)
+                # The column at fault says more than the error of the digest (e.g. "Exceeds the
+                # limit (4300 digits) for integer string conversion").
+                try:
+                    problem = _column_problem(filing)
+                except Exception:  # a record too broken to build rows from: the error says why
+                    problem = None
+                cause = ColumnValueError(problem) if problem is not None else error
+                outcomes[i] = self._record_store_failure(conn, raw, filing, key, cause)
             for round_indexes in _rounds(prepared):
                 batch = [prepared[i] for i in round_indexes]
                 try:
@@ -188,11 +252,11 @@ class FilingWrites(Ledger):
                         raise
                     results = [self._write_isolated(conn, p) for p in batch]
                 for i, outcome in zip(round_indexes, results, strict=True):
-                    outcomes[i] = outcome
+                    outcomes[positions[i]] = outcome
             written = (
                 p.filing.accession_number
-                for p, o in zip(prepared, outcomes, strict=True)
-                if o is not None and o.status in (OutcomeStatus.INSERTED, OutcomeStatus.UPDATED)
+                for p, i in zip(prepared, positions, strict=True)
+                if (o := outcomes[i]) is not None and o.status in _WRITTEN
             )
             self._rekey_orphan_amendments(conn, [a for a in written if a])
         return [o for o in outcomes if o is not None]
@@ -204,16 +268,22 @@ class FilingWrites(Ledger):
         except Exception as exc:
             if not _is_document_error(exc):
                 raise
-            reason = f"could not be stored: {_describe(exc)}"
-            self._record_failure(
-                conn,
-                source=item.raw.source_url,
-                reason=reason,
-                stage="store",
-                accession_number=item.filing.accession_number,
-                raw=item.raw,
-            )
-            return Outcome(OutcomeStatus.FAILED, item.filing_key, reason)
+            return self._record_store_failure(conn, item.raw, item.filing, item.filing_key, exc)
+
+    def _record_store_failure(
+        self, conn: Connection, raw: RawDocument, filing: FormDFiling, filing_key: str, exc: BaseException
+    ) -> Outcome:
+        """Record one document that cannot be stored (with its bytes, for ``reparse``)."""
+        reason = storable_reason(f"could not be stored: {_describe(exc)}")
+        self._record_failure(
+            conn,
+            source=raw.source_url,
+            reason=reason,
+            stage="store",
+            accession_number=_storable_accession(filing),
+            raw=raw,
+        )
+        return Outcome(OutcomeStatus.FAILED, filing_key, reason)
 
     def _write(self, conn: Connection, batch: list[_Prepared]) -> list[Outcome]:
         """Bulk-write a batch whose filing keys and documents are distinct (``_write_batch``),
@@ -311,6 +381,9 @@ class FilingWrites(Ledger):
                 )
                 for p in written
             }
+            # Before any row is written: a value its column cannot hold fails the same way on
+            # both databases, naming the column (SQLite would store it, PostgreSQL refuse it).
+            _FILING_ROW_CHECK.check(rows.values())
             filing_ids: dict[str, int] = {}
             if inserts:
                 new_ids = self._rows.allocate_ids(conn, _filings, len(inserts))
@@ -334,6 +407,7 @@ class FilingWrites(Ledger):
             for p in written:
                 children.add(filing_ids[p.filing_key], p.filing)
             for layout, child_rows in children.rows.items():
+                _CHILD_ROW_CHECKS[layout].check(child_rows)
                 self._rows.insert(conn, layout, child_rows)
         self._resolve_failures_for(conn, batch, now)
         return outcomes

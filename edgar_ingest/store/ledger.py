@@ -15,7 +15,10 @@ from sqlalchemy.engine import Connection
 
 from edgar_ingest.records import RawDocument, RunCounts
 from edgar_ingest.store.base import _failures, _raw, _runs, _state
+from edgar_ingest.store.limits import storable_reason
 from edgar_ingest.store.raw import RawDocuments
+
+_SOURCE_CHARS: Final = 2000  # a URL or path; the failure key keeps its first 600
 
 CHECKPOINT_KEY: Final = "sync_checkpoint"
 
@@ -110,6 +113,8 @@ class Ledger(RawDocuments):
         raw: RawDocument | None,
     ) -> int:
         now = self._now()
+        reason = storable_reason(reason)  # it may quote the value (a NUL, 5,000 digits) that failed
+        source = storable_reason(source, _SOURCE_CHARS)
         if accession_number:
             key = accession_number
         elif raw is not None:

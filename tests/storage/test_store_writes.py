@@ -196,6 +196,17 @@ def test_resolve_failure_by_hand(store: Store) -> None:
     assert store.list_failures() == []
 
 
+def test_a_failure_quoting_the_value_that_failed_is_recorded_whatever_that_value(store: Store) -> None:
+    # The reason may quote the poison itself: a NUL (PostgreSQL text refuses it) or 5,000 digits.
+    store.record_failure("file:///a\x00b.xml", "<cik>1\x002</cik> " + "9" * 5000, stage="parse")
+
+    (failure,) = store.list_failures()
+    assert failure.reason.startswith("<cik>1\\x002</cik> 999")
+    assert failure.reason.endswith("...")
+    assert len(failure.reason) <= 1000
+    assert failure.source == "file:///a\\x00b.xml"
+
+
 def test_known_accessions(store: Store) -> None:
     stored = filing("0001234567-24-000001")
     store.save(raw_for(stored), stored, "1")
