@@ -28,6 +28,7 @@ from edgar_ingest.commands.options import (
 )
 from edgar_ingest.errors import ConfigError, EdgarIngestError, LockHeldError, ParseError
 from edgar_ingest.settings import ENV_PREFIX, Settings, require_database_driver
+from edgar_ingest.store.engine import database_trouble, troubled_error
 
 # A reader that went away ends a command as SIGPIPE ends a process: 128 + 13, the shell's 141.
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE (13)
@@ -173,5 +174,9 @@ def _database_problem(args: argparse.Namespace, exc: SQLAlchemyError) -> str:
         where = make_url(url).render_as_string(hide_password=True)
     except Exception:  # the URL itself may be what is wrong; the driver's message says so
         where = "the configured database"
+    troubled = troubled_error(exc)
+    if troubled is not None:  # locked, full disk, read-only, schema behind: say that, not "check the URL"
+        detail = str(getattr(troubled, "orig", None) or troubled).strip().splitlines()[0]
+        return f"the database {where} {database_trouble(troubled)} ({detail})."
     detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
     return f"the database {where} could not be used ({detail}); check EDGAR_INGEST_DATABASE_URL."

@@ -248,3 +248,24 @@ def test_a_postgresql_lock_held_by_another_session_is_named_as_such(postgres_dat
         assert database_trouble(refused.value) == "is locked by another process"
     finally:
         engine.dispose()
+
+
+def test_a_locked_database_stops_sync_saying_so_not_blaming_the_url(
+    stored: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(engine_module, "SQLITE_BUSY_TIMEOUT_MS", 50)
+    monkeypatch.setenv("EDGAR_INGEST_USER_AGENT", "Example Research ops@example.com")
+    monkeypatch.setenv("EDGAR_INGEST_BASE_URL", "http://127.0.0.1:9")  # never reached: the lock comes first
+    other = sqlite3.connect(stored, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        code = main(["sync", "--database-url", f"sqlite:///{stored}"])
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert len(err.splitlines()) == 1, err
+    assert "is locked by another process (database is locked)" in err
+    assert "EDGAR_INGEST_DATABASE_URL" not in err
