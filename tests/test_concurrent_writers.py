@@ -128,6 +128,48 @@ def test_writers_racing_on_the_same_documents_store_each_once_and_record_no_fail
     }
 
 
+def test_writers_recording_the_same_failures_at_once_count_attempts_on_one_row_each(migrated: str) -> None:
+    # A fetch failure keeps no bytes: its row is found by accession number alone, and two runs
+    # meeting the same unreachable filing used to race on that key (a unique violation).
+    accessions = [f"0001900{n:03d}-24-{n:06d}" for n in range(60)]
+    writers = 4
+    start = threading.Barrier(writers)
+    errors: list[BaseException] = []
+
+    def record(n: int) -> None:
+        store = Store(create_engine_for(migrated))
+        mine = list(accessions)
+        random.Random(n).shuffle(mine)
+        try:
+            start.wait()
+            for accession in mine:
+                store.record_failure(
+                    f"https://www.sec.gov/Archives/{accession}.txt",
+                    "timed out",
+                    stage="fetch",
+                    accession_number=accession,
+                )
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            store.close()
+
+    threads = [threading.Thread(target=record, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert errors == []
+    store = Store(create_engine_for(migrated))
+    try:
+        listed = store.list_failures()
+    finally:
+        store.close()
+    assert sorted(f.accession_number or "" for f in listed) == accessions
+    assert {f.attempt_count for f in listed} == {writers}
+
+
 _SUMMARY = re.compile(r"^ingest: (\d+) documents: (\d+) inserted, 0 updated, (\d+) unchanged, 0 failed$")
 
 

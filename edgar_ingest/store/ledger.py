@@ -122,9 +122,8 @@ class Ledger(RawDocuments):
         else:
             key = f"source:{source}"[:600]
         raw_id = self._store_raw_documents(conn, [raw], now)[raw.sha256] if raw is not None else None
-        existing = conn.execute(
-            sa.select(_failures.c.id, _failures.c.raw_document_id).where(_failures.c.failure_key == key)
-        ).first()
+        find = sa.select(_failures.c.id, _failures.c.raw_document_id).where(_failures.c.failure_key == key)
+        existing = conn.execute(find).first()
         values: dict[str, Any] = {
             "source": source,
             "accession_number": accession_number,
@@ -138,14 +137,24 @@ class Ledger(RawDocuments):
             values["sha256"] = raw.sha256
             values["raw_document_id"] = raw_id
         if existing is None:
-            values.update(
-                failure_key=key,
-                first_seen_at=now,
-                attempt_count=1,
-                sha256=raw.sha256 if raw is not None else None,
-                raw_document_id=raw_id,
-            )
-            return int(conn.execute(sa.insert(_failures).returning(_failures.c.id), [values]).scalar_one())
+            first = {
+                **values,
+                "failure_key": key,
+                "first_seen_at": now,
+                "attempt_count": 1,
+                "sha256": raw.sha256 if raw is not None else None,
+                "raw_document_id": raw_id,
+            }
+            try:
+                with conn.begin_nested():
+                    inserted = conn.execute(sa.insert(_failures).returning(_failures.c.id), [first])
+                    return int(inserted.scalar_one())
+            except sa.exc.IntegrityError:
+                # Another writer recorded the same failure since the read above (two runs
+                # meeting the same bad document): count this attempt on its row instead.
+                existing = conn.execute(find).first()
+                if existing is None:  # not a race on the key: a real integrity problem
+                    raise
         conn.execute(
             sa.update(_failures)
             .where(_failures.c.id == existing.id)
