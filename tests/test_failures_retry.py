@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from fake_edgar import FakeEdgar
 
+from edgar_ingest.commands.pipeline import NETWORK_LOCK
 from edgar_ingest.commands.retry import DATASET_ARCHIVE, DATASET_ROW, NEEDS_USER_AGENT, UNREAD_LOCAL_FILE
 from edgar_ingest.store import Store
 
@@ -181,3 +182,32 @@ def test_a_filing_that_never_arrived_is_fetched_from_the_configured_host(
     assert "resolved: 0001999001-24-000003 (inserted)" in retried.stdout
     assert server.count(path) == 1
     assert unresolved(tmp_path, server) == []
+
+
+def test_filings_to_fetch_wait_for_no_one_a_running_sync_holds_the_network_lock(
+    tmp_path: Path, server: FakeEdgar
+) -> None:
+    # A retry beside a running sync would double the request rate EDGAR sees: it takes the same
+    # lock, and only for the fetches (stored bytes are parsed again whoever holds it).
+    ingest_one_bad_and_one_good_file(tmp_path, server)
+    path = "/Archives/edgar/data/1999001/0001999001-24-000003.txt"
+    server.add(path, GOOD.read_bytes())
+    store = Store.from_url(f"sqlite:///{tmp_path / 'e.db'}")
+    try:
+        store.record_failure(
+            "https://www.sec.gov" + path, "GET: 503", stage="fetch", accession_number="0001999001-24-000003"
+        )
+        held = store.acquire_lock(NETWORK_LOCK)  # what a running sync holds
+        try:
+            retried = cli(tmp_path, server, "failures", "--retry", EDGAR_INGEST_USER_AGENT=USER_AGENT)
+        finally:
+            held.release()
+    finally:
+        store.close()
+
+    assert retried.returncode == 75, retried.stderr
+    assert "still failing: file://" in retried.stdout  # the stored bytes were parsed again
+    assert len(retried.stderr.splitlines()) == 1
+    assert "lock" in retried.stderr
+    assert server.count() == 0
+    assert "0001999001-24-000003" in {f["accession_number"] for f in unresolved(tmp_path, server)}

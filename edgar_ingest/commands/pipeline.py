@@ -422,6 +422,6 @@ def cmd_failures(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
     store = Store.from_url(settings.database_url, migrate=not args.no_migrate)
     try:
-        return retry_failures(store, settings, store.list_failures())
+        return retry_failures(store, settings, store.list_failures(), network_lock=lambda: _held_lock(store))
     finally:
         store.close()

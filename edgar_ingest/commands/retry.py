@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import enum
 import sys
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import date
 from typing import TextIO
@@ -27,7 +29,7 @@ from edgar_ingest.http import EdgarClient
 from edgar_ingest.parse import PARSER_VERSION, parse_document
 from edgar_ingest.records import FilingRef, RawDocument
 from edgar_ingest.settings import Settings
-from edgar_ingest.store import FailureInfo, OutcomeStatus, Store
+from edgar_ingest.store import FailureInfo, Lock, OutcomeStatus, Store
 
 DATASET_ROW = (
     "a row of an SEC data-set archive is not retried here: `backfill --source datasets` reads the "
@@ -86,9 +88,19 @@ class RetryTally:
 
 
 def retry_failures(
-    store: Store, settings: Settings, failures: list[FailureInfo], out: TextIO | None = None
+    store: Store,
+    settings: Settings,
+    failures: list[FailureInfo],
+    out: TextIO | None = None,
+    *,
+    network_lock: Callable[[], AbstractContextManager[Lock]] | None = None,
 ) -> int:
-    """Retry every failure as :func:`plan_retry` says; stored bytes first, then the network."""
+    """Retry every failure as :func:`plan_retry` says; stored bytes first, then the network.
+
+    ``network_lock`` is taken around the fetches only (the run lock of sync, backfill and watch):
+    a retry beside a running sync would otherwise double the request rate EDGAR sees. Reparsing
+    stored bytes needs no lock.
+    """
     out = out or sys.stdout
     plans = [plan_retry(f) for f in failures]
     tally = RetryTally()
@@ -113,7 +125,8 @@ def retry_failures(
             print(f"edgar-ingest: {exc}", file=sys.stderr)
             code = EXIT_USAGE
         else:
-            _refetch(store, settings, refetch, tally, out)
+            with network_lock() if network_lock is not None else nullcontext() as lock:
+                _refetch(store, settings, refetch, tally, out, gate=lock.gate if lock is not None else None)
     print(
         f"failures retried: {tally.resolved} resolved, {tally.still_failing} still failing, "
         f"{tally.not_retried} not retried",
@@ -123,9 +136,15 @@ def retry_failures(
 
 
 def _refetch(
-    store: Store, settings: Settings, failures: list[FailureInfo], tally: RetryTally, out: TextIO
+    store: Store,
+    settings: Settings,
+    failures: list[FailureInfo],
+    tally: RetryTally,
+    out: TextIO,
+    *,
+    gate: Callable[[], bool] | None,
 ) -> None:
-    with EdgarClient(settings) as client:
+    with EdgarClient(settings, gate=gate) as client:
         for failure in failures:
             ref = FilingRef(
                 accession_number=failure.accession_number or "",
