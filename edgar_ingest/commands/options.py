@@ -56,12 +56,10 @@ def add_database_option(parser: argparse.ArgumentParser) -> None:
     _database_url(parser)
 
 
-def add_migrate_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--no-migrate",
-        action="store_true",
-        help="do not apply pending database migrations on start",
-    )
+def add_migrate_option(
+    parser: argparse.ArgumentParser, help_text: str = "do not apply pending database migrations on start"
+) -> None:
+    parser.add_argument("--no-migrate", action="store_true", help=help_text)
 
 
 def add_network_options(parser: argparse.ArgumentParser) -> None:

@@ -126,7 +126,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "there is none at the URL it says so (exit 1).",
     )
     add_database_option(status)
-    add_migrate_option(status)
+    add_migrate_option(status, "accepted for old scripts: status only reads and never migrates")
     status.add_argument("--format", choices=("text", "json"), default="text", help="output format")
     status.set_defaults(handler=cmd_status)
 
@@ -140,7 +140,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "left as it is; a failure that fails again stays one failure.",
     )
     add_database_option(failures)
-    add_migrate_option(failures)
+    add_migrate_option(failures, "with --retry, do not apply pending migrations (the list never migrates)")
     add_network_options(failures)
     failures.add_argument(
         "--retry",
