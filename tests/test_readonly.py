@@ -93,6 +93,17 @@ def test_a_reader_reads_a_read_only_database_without_writing_a_byte(
     assert snapshot(read_only.parent) == before  # same bytes, and no -wal or -shm beside them
 
 
+def test_the_healthcheck_probe_reads_without_writing_a_byte(read_only: Path) -> None:
+    # A container's healthcheck runs every few seconds beside the watcher: it only reads.
+    before = snapshot(read_only.parent)
+
+    result = cli("healthcheck", url=f"sqlite:///{read_only}")
+
+    assert result.returncode == 1
+    assert result.stderr == "unhealthy: no watch poll has succeeded on this database yet.\n"
+    assert snapshot(read_only.parent) == before
+
+
 def test_a_reader_beside_a_running_writer_sees_what_it_committed(stored: Path) -> None:
     # A writer that keeps the database open: its commits are in the -wal file, not yet in the
     # database file, which a reader must read as a reader (not as an immutable file).

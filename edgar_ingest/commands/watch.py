@@ -7,6 +7,7 @@ import sys
 from datetime import UTC, datetime
 from functools import partial
 
+from edgar_ingest.commands.database import read_only_store
 from edgar_ingest.commands.options import (
     EXIT_FAILED,
     EXIT_OK,
@@ -15,7 +16,6 @@ from edgar_ingest.commands.options import (
     add_log_format_option,
     add_migrate_option,
     add_network_options,
-    require_existing_database,
     seconds_type,
 )
 from edgar_ingest.commands.pipeline import LOCKED_COMMANDS, _held_lock
@@ -113,12 +113,8 @@ def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_healthcheck(args: argparse.Namespace, settings: Settings) -> int:
-    require_existing_database(settings)
-    store = Store.from_url(settings.database_url, migrate=False)
-    try:
+    with read_only_store(settings) as store:  # a probe every few seconds: it never writes
         last = store.last_poll_ok_at()
-    finally:
-        store.close()
     if last is None:
         print("unhealthy: no watch poll has succeeded on this database yet.", file=sys.stderr)
         return EXIT_FAILED
