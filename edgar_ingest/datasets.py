@@ -44,9 +44,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import marshal
 import re
-import tempfile
 import threading
 import zipfile
 import zlib
@@ -71,6 +69,7 @@ from edgar_ingest.dataset_rows import (
     RowBuilder,
     RowError,
 )
+from edgar_ingest.dataset_spool import Item, Spool, partition_count, partitions_by_suffix
 from edgar_ingest.errors import ParseError
 from edgar_ingest.normalise import ACCESSION_DASHED, PLACEHOLDERS, normalise_accession_number
 from edgar_ingest.records import FormDFiling
@@ -143,11 +142,6 @@ _REQUIRED_COLUMNS = {
 _CHILD_TABLES = (ISSUERS, OFFERING, RECIPIENTS, PERSONS, SIGNATURES)
 _TABLE_IDS = {name: index for index, name in enumerate(_CHILD_TABLES)}
 
-# Record text per partition: in memory ~2.5x that (~40 MB) while the partition is joined (a
-# record is split and cleaned only when its filing is built). Smaller archives join in memory.
-_PARTITION_BYTES = 16 * 1024 * 1024
-_MAX_PARTITIONS = 256  # temporary files open at once; a 60,000-filing quarter needs ~10
-_SPOOL_FLUSH_ROWS = 32_768  # records buffered across all partitions before they go to disk (~6 MB)
 _READ_BUFFER = 256 * 1024
 _BLOCK_CHARS = 1 << 20  # characters decoded and split into lines at a time
 
@@ -519,72 +513,10 @@ def _quoted_record(lines: list[str], index: int, source: _Lines) -> tuple[str, i
 
 # ----------------------------------------------------------------------------- partitions
 
-# (ACCESSIONNUMBER as written, first line * 8 + table id, record text): one object fewer to
-# build, spool and load per record than a separate line and table.
-_Item = tuple[str, int, str]
+# A spooled record's code (``dataset_spool.Item``): its first line * 8 + its table's id.
 _SUBMISSION_ID = 7  # the child tables are 0-4 (_TABLE_IDS)
 _TABLE_BITS = 3
 _TABLE_MASK = 7
-_LENGTH = 8  # bytes of the length that precedes each spooled chunk
-
-
-class _Spool:
-    """The wanted records, by partition: in memory for one partition, else in anonymous temp files.
-
-    Records go through ``buffers`` (appended by the caller's loop, not through a method: ~1M
-    records) and are written ``_SPOOL_FLUSH_ROWS`` at a time, each chunk one ``marshal.dumps``
-    (C, builtins only; a record is one string, not its fields) behind its length.
-    ``marshal.load`` from a file object reads each object separately: ~30x slower.
-    """
-
-    def __init__(self, partitions: int) -> None:
-        self.partitions = partitions
-        self.buffers: list[list[_Item]] = [[] for _ in range(partitions)]
-        # TemporaryFile: unlinked at once, so the OS frees the space even if the process dies.
-        self._files: list[IO[bytes]] = []
-        for _ in range(partitions if partitions > 1 else 0):
-            self._files.append(tempfile.TemporaryFile())  # noqa: SIM115  (closed by close())
-
-    @property
-    def in_memory(self) -> bool:
-        return not self._files
-
-    def flush(self) -> None:
-        for buffer, file in zip(self.buffers, self._files, strict=False):
-            if buffer:
-                chunk = marshal.dumps(buffer)
-                file.write(len(chunk).to_bytes(_LENGTH, "little"))
-                file.write(chunk)
-                buffer.clear()
-
-    def take(self, partition: int) -> list[_Item]:
-        """Every record of ``partition`` in the order added; its storage is released."""
-        if self.in_memory:
-            kept, self.buffers[partition] = self.buffers[partition], []
-            return kept
-        self.flush()
-        file = self._files[partition]
-        file.seek(0)
-        items: list[_Item] = []
-        while length := int.from_bytes(file.read(_LENGTH), "little"):
-            items.extend(marshal.loads(file.read(length)))
-        file.truncate(0)
-        return items
-
-    def close(self) -> None:
-        for file in self._files:
-            file.close()
-
-
-def _partition_count(members: Iterable[_Member]) -> int:
-    size = sum(member.info.file_size for member in members)
-    return max(1, min(_MAX_PARTITIONS, -(-size // _PARTITION_BYTES)))
-
-
-def _partitions_by_suffix(partitions: int) -> dict[str, int]:
-    """Partition by an accession number's last three digits (a filer agent's sequence number:
-    uniform enough), with a dict, not hash(): an archive always yields its records in one order."""
-    return {f"{number:03d}": number % partitions for number in range(1000)}
 
 
 # ----------------------------------------------------------------------------- reading
@@ -608,7 +540,7 @@ def read_dataset_archive(
     archive = archive_name or Path(path).name
     with _open_zip(Path(path), archive) as zf:
         members = _members(archive, zf)
-        spool = _Spool(_partition_count(members.values()))
+        spool = Spool(partition_count(sum(member.info.file_size for member in members.values())))
         try:
             reading = _Reading(archive, zf, spool)
             reading.submissions(members[SUBMISSIONS], start, end)
@@ -634,7 +566,7 @@ def count_dataset_filings(path: Path) -> int:
 class _Reading:
     """One read of one archive: the passes over its members, then the join per partition."""
 
-    def __init__(self, archive: str, zf: zipfile.ZipFile, spool: _Spool) -> None:
+    def __init__(self, archive: str, zf: zipfile.ZipFile, spool: Spool) -> None:
         self.archive = archive
         self.zf = zf
         self.spool = spool
@@ -657,7 +589,7 @@ class _Reading:
 
     def submissions(self, member: _Member, start: date | None, end: date | None) -> None:
         """Pass 1: which filings to build (in the date range, first of their accession, readable)."""
-        partition_of = _partitions_by_suffix(self.spool.partitions).get
+        partition_of = partitions_by_suffix(self.spool.partitions).get
         buffers = self.spool.buffers
         known, wanted, pending, by_accession = self.known, self.wanted, self.pending, self.by_accession
         with _TableReader(self.archive, self.zf, member) as table:
@@ -713,12 +645,11 @@ class _Reading:
         """Pass 2: the wanted filings' records of one child table, into the partitions.
 
         The hot loop of the whole read (~1M records a quarter): a record is not split here, only
-        its key cut out, and its text spooled whole (see ``_Spool``).
+        its key cut out, and its text spooled whole (see ``dataset_spool.Spool``).
         """
         table_id = _TABLE_IDS[member.table]
-        partition_of = _partitions_by_suffix(self.spool.partitions).get
+        partition_of = partitions_by_suffix(self.spool.partitions).get
         buffers, spool = self.spool.buffers, self.spool
-        buffered = 0
         known, wanted = self.known, self.wanted
         orphans: set[str] = set()
         with _TableReader(self.archive, self.zf, member) as table:
@@ -748,11 +679,7 @@ class _Reading:
                         self.failed.setdefault(key, failure)
                         continue
                     buffers[partition_of(key[-3:], 0)].append((key, line << _TABLE_BITS | table_id, record))
-                if not spool.in_memory:  # by block, not by record: a block adds at most ~1 MB
-                    buffered += len(block.records)
-                    if buffered >= _SPOOL_FLUSH_ROWS:
-                        spool.flush()
-                        buffered = 0
+                spool.added(len(block.records))  # by block, not by record: a block adds at most ~1 MB
 
     def _alias(self, key: str, table: str, line: int, record: str, orphans: set[str]) -> str | None:
         """The key of the wanted filing that ``key`` names in another spelling, or None (noted
@@ -773,8 +700,8 @@ class _Reading:
     def join(self) -> Iterator[DatasetItem]:
         """Pass 3: per partition, each wanted filing's records joined into its record."""
         for partition in range(self.spool.partitions):
-            submissions: list[_Item] = []
-            groups: defaultdict[str, list[_Item]] = defaultdict(list)
+            submissions: list[Item] = []
+            groups: defaultdict[str, list[Item]] = defaultdict(list)
             for item in self.spool.take(partition):
                 if item[1] & _TABLE_MASK == _SUBMISSION_ID:
                     submissions.append(item)
@@ -795,7 +722,7 @@ class _Reading:
                         yield DatasetNotice(self.archive, table, notice_line, self.wanted[key], message)
                     notices.clear()
 
-    def _filing(self, key: str, line: int, record: str, items: Iterable[_Item]) -> FormDFiling:
+    def _filing(self, key: str, line: int, record: str, items: Iterable[Item]) -> FormDFiling:
         """The record of one filing from its records; ``RowError`` names what prevents it."""
         accession = self.wanted[key]
         layouts = self.layouts

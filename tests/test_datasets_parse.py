@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from edgar_ingest import datasets
+from edgar_ingest import dataset_spool, datasets
 from edgar_ingest.datasets import (
     DatasetArchiveError,
     DatasetItem,
@@ -877,9 +877,9 @@ def test_partitioned_reading_gives_what_reading_in_memory_gives(
 
     # Partitions of ~4 kB and blocks of 300 characters: ~100 temporary files, records split
     # across blocks, spooled in many chunks.
-    monkeypatch.setattr(datasets, "_PARTITION_BYTES", 4096)
+    monkeypatch.setattr(dataset_spool, "PARTITION_BYTES", 4096)
     monkeypatch.setattr(datasets, "_BLOCK_CHARS", 300)
-    monkeypatch.setattr(datasets, "_SPOOL_FLUSH_ROWS", 50)
+    monkeypatch.setattr(dataset_spool, "SPOOL_FLUSH_ROWS", 50)
     partitioned = read_all(archive, start=start, end=end)
 
     in_range = [filing for filing in _many(400) if start <= filing.header.filed_as_of_date < end]  # type: ignore[union-attr]
