@@ -202,6 +202,7 @@ _YEAR_OF_INC = {
 _ZERO = Decimal(0)
 _YEAR = "YEAROFINC_VALUE_ENTERED"
 _ZIP = "ZIPCODE"
+_MAX_ZIP_CODE = MAX_LENGTHS["zipCode"]
 
 
 class BadValue(Exception):
@@ -587,7 +588,7 @@ class RowBuilder:
 
     def _persons(self, entries: list[Entry]) -> tuple[RelatedPerson, ...]:
         persons = []
-        for _, row in self._ordered(entries, "RELATEDPERSONS", "RELATEDPERSON_SEQ_KEY"):
+        for line, row in self._ordered(entries, "RELATEDPERSONS", "RELATEDPERSON_SEQ_KEY"):
             (
                 _,
                 _,
@@ -605,6 +606,11 @@ class RowBuilder:
                 relationship_3,
                 clarification,
             ) = row
+            if zip_code is not None and len(zip_code) > _MAX_ZIP_CODE:  # as the XML parser refuses it
+                try:
+                    _bounded(zip_code, _ZIP, "zipCode")
+                except BadValue as exc:
+                    raise RowError("RELATEDPERSONS", line, exc.reason) from None
             # _address inlined: the most frequent record of a quarter (~10 a filing).
             if (
                 street1 is None

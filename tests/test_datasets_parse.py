@@ -473,6 +473,12 @@ def test_a_byte_order_mark_and_crlf_line_ends_are_read_as_plain_utf8(tmp_path: P
             "12345-67890",
             "ZIPCODE holds '12345-67890', which is not at most 10 characters",
         ),
+        (
+            "RELATEDPERSONS",
+            "ZIPCODE",
+            "12345-67890",
+            "ZIPCODE holds '12345-67890', which is not at most 10 characters",
+        ),
         ("ISSUERS", "ISSUERPHONENUMBER", "1" * 21, "ISSUERPHONENUMBER holds '111111111111111111111'"),
         (
             "ISSUERS",
