@@ -125,12 +125,15 @@ def test_a_reader_beside_a_running_writer_sees_what_it_committed(stored: Path) -
         writer.close()
 
 
-def test_a_schema_that_is_behind_is_one_sentence_and_the_reader_changes_nothing(stored: Path) -> None:
+@pytest.mark.parametrize("command", ["status", "healthcheck"])
+def test_a_schema_that_is_behind_is_one_sentence_and_the_reader_changes_nothing(
+    stored: Path, command: str
+) -> None:
     url = f"sqlite:///{stored}"
     downgrade(url, "0003")
     before = snapshot(stored.parent)
 
-    result = cli("status", url=url)
+    result = cli(command, url=url)
 
     assert result.returncode == 1
     assert result.stdout == ""
