@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -31,8 +30,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 sys.path.insert(0, str(REPO_ROOT / "bench"))
 
+from _common import fresh_database, peak_rss_mb  # noqa: E402
 from datasets_parse_bench import synthetic_filings  # noqa: E402
-from ingest_bench import _create_postgres_database, _drop_postgres_database  # noqa: E402
 
 from edgar_ingest.bulk import load_archive_rows  # noqa: E402
 from edgar_ingest.records import DatasetArchiveRef, RawDocument, RunCounts  # noqa: E402
@@ -42,45 +41,35 @@ from tests.dataset_builder import write_dataset_archive  # noqa: E402
 
 def child(database: str, archive: Path, postgres_url: str | None) -> dict[str, float]:
     """Load the archive twice into a fresh database; returns rates and peak RSS."""
-    admin_url = None
     result: dict[str, float] = {}
-    with tempfile.TemporaryDirectory(prefix="edgar-bench-db-") as tmp:
-        if database == "sqlite":
-            url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        else:
-            assert postgres_url is not None
-            admin_url, url = _create_postgres_database(postgres_url)
-        try:
-            engine = create_engine_for(url)
-            upgrade(engine)
-            store = Store(engine)
-            content = archive.read_bytes()
-            ref = DatasetArchiveRef(
-                url=f"https://bench.invalid/{archive.name}", name=archive.name, year=2024, quarter=1
+    with fresh_database(database, postgres_url) as url:
+        engine = create_engine_for(url)
+        upgrade(engine)
+        store = Store(engine)
+        content = archive.read_bytes()
+        ref = DatasetArchiveRef(
+            url=f"https://bench.invalid/{archive.name}", name=archive.name, year=2024, quarter=1
+        )
+        raw = RawDocument.of(content, ref.url, datetime.now(UTC))
+        del content
+        for label in ("load", "reload"):
+            counts = RunCounts()
+            start = time.perf_counter()
+            load = store.begin_dataset_load(
+                ref, raw, date(2024, 1, 1), date(2024, 4, 1), size_bytes=len(raw.content)
             )
-            raw = RawDocument.of(content, ref.url, datetime.now(UTC))
-            del content
-            for label in ("load", "reload"):
-                counts = RunCounts()
-                start = time.perf_counter()
-                load = store.begin_dataset_load(
-                    ref, raw, date(2024, 1, 1), date(2024, 4, 1), size_bytes=len(raw.content)
-                )
-                read = load_archive_rows(store, load, archive, counts)
-                store.finish_dataset_load(load.id, filing_count=read, counts={"inserted": counts.inserted})
-                elapsed = time.perf_counter() - start
-                if counts.failed:
-                    raise SystemExit(f"{label}: {counts.failed} failed, e.g. {counts.failures[:3]}")
-                result["count"] = read
-                result[f"{label}_per_s"] = read / elapsed
-                result[f"{label}_s"] = elapsed
-                result[f"{label}_inserted"] = counts.inserted
-                result[f"{label}_unchanged"] = counts.unchanged
-            engine.dispose()
-        finally:
-            if admin_url is not None:
-                _drop_postgres_database(admin_url, url)
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            read = load_archive_rows(store, load, archive, counts)
+            store.finish_dataset_load(load.id, filing_count=read, counts={"inserted": counts.inserted})
+            elapsed = time.perf_counter() - start
+            if counts.failed:
+                raise SystemExit(f"{label}: {counts.failed} failed, e.g. {counts.failures[:3]}")
+            result["count"] = read
+            result[f"{label}_per_s"] = read / elapsed
+            result[f"{label}_s"] = elapsed
+            result[f"{label}_inserted"] = counts.inserted
+            result[f"{label}_unchanged"] = counts.unchanged
+        engine.dispose()
+    result["peak_rss_mb"] = peak_rss_mb()
     return result
 
 

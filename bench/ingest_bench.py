@@ -22,13 +22,13 @@ import argparse
 import json
 import os
 import re
-import resource
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
+
+from _common import fresh_database, peak_rss_mb
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = Path(os.environ.get("EDGAR_INGEST_CORPUS_DIR", REPO.parent / "shared" / "corpus"))
@@ -74,68 +74,34 @@ def replicate(docs: list[tuple[str, bytes]], count: int, folder: Path) -> list[P
     return paths
 
 
-def _create_postgres_database(server_url: str) -> tuple[str, str]:
-    import sqlalchemy as sa
-
-    from edgar_ingest.settings import normalise_database_url
-
-    admin_url = normalise_database_url(server_url)
-    name = f"edgar_bench_{uuid.uuid4().hex[:10]}"
-    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return admin_url, sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-
-
-def _drop_postgres_database(admin_url: str, url: str) -> None:
-    import sqlalchemy as sa
-
-    name = sa.make_url(url).database
-    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
-
-
 def child(database: str, files_list: Path, postgres_url: str | None) -> dict[str, float]:
     """One measured run in a fresh process and a fresh database."""
     from edgar_ingest.offline import ingest_paths, reparse_stored
     from edgar_ingest.store import Store, create_engine_for, upgrade
 
     paths = [Path(line) for line in files_list.read_text().splitlines() if line]
-    admin_url = None
-    with tempfile.TemporaryDirectory(prefix="edgar-bench-db-") as tmp:
-        if database == "sqlite":
-            url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        else:
-            assert postgres_url is not None
-            admin_url, url = _create_postgres_database(postgres_url)
-        try:
-            engine = create_engine_for(url)
-            upgrade(engine)
-            store = Store(engine)
-            result: dict[str, float] = {"count": len(paths)}
-            for label, run in (
-                ("ingest", lambda: ingest_paths(store, paths)),
-                ("reparse", lambda: reparse_stored(store)),
-                ("rederive", lambda: reparse_stored(store, parser_version="bench-rederive")),
-            ):
-                start = time.perf_counter()
-                counts = run()
-                elapsed = time.perf_counter() - start
-                done = counts.inserted + counts.updated + counts.unchanged
-                if counts.failed or done != len(paths):
-                    raise SystemExit(f"{label}: {counts}")
-                result[f"{label}_per_s"] = done / elapsed
-                result[f"{label}_s"] = elapsed
-            status = store.status()
-            result["filings_stored"] = status.filings
-            engine.dispose()
-        finally:
-            if admin_url is not None:
-                _drop_postgres_database(admin_url, url)
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    with fresh_database(database, postgres_url) as url:
+        engine = create_engine_for(url)
+        upgrade(engine)
+        store = Store(engine)
+        result: dict[str, float] = {"count": len(paths)}
+        for label, run in (
+            ("ingest", lambda: ingest_paths(store, paths)),
+            ("reparse", lambda: reparse_stored(store)),
+            ("rederive", lambda: reparse_stored(store, parser_version="bench-rederive")),
+        ):
+            start = time.perf_counter()
+            counts = run()
+            elapsed = time.perf_counter() - start
+            done = counts.inserted + counts.updated + counts.unchanged
+            if counts.failed or done != len(paths):
+                raise SystemExit(f"{label}: {counts}")
+            result[f"{label}_per_s"] = done / elapsed
+            result[f"{label}_s"] = elapsed
+        status = store.status()
+        result["filings_stored"] = status.filings
+        engine.dispose()
+    result["peak_rss_mb"] = peak_rss_mb()
     return result
 
 

@@ -24,17 +24,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from ingest_bench import DEFAULT_CORPUS, _create_postgres_database, _drop_postgres_database, corpus_documents
+from _common import fresh_database, peak_rss_mb
+from ingest_bench import DEFAULT_CORPUS, corpus_documents
 
 from edgar_ingest.records import (
     SOURCE_DATASET,
@@ -76,45 +75,35 @@ def child(database: str, count: int, batch: int, corpus: Path, postgres_url: str
     """One measured run in a fresh process and a fresh database."""
     from edgar_ingest.store import OutcomeStatus, Store, create_engine_for, upgrade
 
-    admin_url = None
-    with tempfile.TemporaryDirectory(prefix="edgar-store-bench-db-") as tmp:
-        if database == "sqlite":
-            url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        else:
-            assert postgres_url is not None
-            admin_url, url = _create_postgres_database(postgres_url)
-        try:
-            engine = create_engine_for(url)
-            upgrade(engine)
-            store = Store(engine)
-            archive = RawDocument.of(
-                b"PK\x03\x04 stand-in for an archive of the Form D data sets",
-                "https://www.sec.gov/files/2026q1_d.zip",
-                FETCHED_AT,
-            )
-            ref = DatasetArchiveRef(archive.source_url, "2026q1_d.zip", 2026, 1)
-            load = store.begin_dataset_load(ref, archive, date(2000, 1, 1), date(2100, 1, 1), size_bytes=1)
-            reference = store.raw_document_reference(load.raw_document_id)
-            result: dict[str, float] = {"count": count}
-            for label, expected in (("store", OutcomeStatus.INSERTED), ("again", OutcomeStatus.UNCHANGED)):
-                elapsed = 0.0
-                done = 0
-                for records in dataset_records(corpus, count, batch):
-                    items = [(reference, record) for record in records]
-                    start = time.perf_counter()
-                    outcomes = store.save_many(items, "dataset-bench")
-                    elapsed += time.perf_counter() - start
-                    wrong = [o for o in outcomes if o.status is not expected]
-                    if wrong:
-                        raise SystemExit(f"{label}: {wrong[0]}")
-                    done += len(outcomes)
-                result[f"{label}_per_s"] = done / elapsed
-            result["filings_stored"] = store.status().filings
-            engine.dispose()
-        finally:
-            if admin_url is not None:
-                _drop_postgres_database(admin_url, url)
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    with fresh_database(database, postgres_url) as url:
+        engine = create_engine_for(url)
+        upgrade(engine)
+        store = Store(engine)
+        archive = RawDocument.of(
+            b"PK\x03\x04 stand-in for an archive of the Form D data sets",
+            "https://www.sec.gov/files/2026q1_d.zip",
+            FETCHED_AT,
+        )
+        ref = DatasetArchiveRef(archive.source_url, "2026q1_d.zip", 2026, 1)
+        load = store.begin_dataset_load(ref, archive, date(2000, 1, 1), date(2100, 1, 1), size_bytes=1)
+        reference = store.raw_document_reference(load.raw_document_id)
+        result: dict[str, float] = {"count": count}
+        for label, expected in (("store", OutcomeStatus.INSERTED), ("again", OutcomeStatus.UNCHANGED)):
+            elapsed = 0.0
+            done = 0
+            for records in dataset_records(corpus, count, batch):
+                items = [(reference, record) for record in records]
+                start = time.perf_counter()
+                outcomes = store.save_many(items, "dataset-bench")
+                elapsed += time.perf_counter() - start
+                wrong = [o for o in outcomes if o.status is not expected]
+                if wrong:
+                    raise SystemExit(f"{label}: {wrong[0]}")
+                done += len(outcomes)
+            result[f"{label}_per_s"] = done / elapsed
+        result["filings_stored"] = store.status().filings
+        engine.dispose()
+    result["peak_rss_mb"] = peak_rss_mb()
     return result
 
 
