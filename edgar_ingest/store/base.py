@@ -90,3 +90,22 @@ class StoreBase:
         if now.tzinfo is None:
             raise ValueError("the store's clock must return aware datetimes")
         return now
+
+    # ------------------------------------------------------------------ pipeline state
+
+    def get_state(self, key: str) -> str | None:
+        with self.engine.connect() as conn:
+            value = conn.scalar(sa.select(_state.c.state_value).where(_state.c.state_key == key))
+        return None if value is None else str(value)
+
+    def set_state(self, key: str, value: str) -> None:
+        with self._writer.begin() as conn:
+            updated = conn.execute(
+                sa.update(_state)
+                .where(_state.c.state_key == key)
+                .values(state_value=value, updated_at=self._now())
+            )
+            if updated.rowcount == 0:
+                conn.execute(
+                    sa.insert(_state).values(state_key=key, state_value=value, updated_at=self._now())
+                )

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from edgar_ingest.records import RawDocument, RunCounts
-from edgar_ingest.store.base import _failures, _raw, _runs, _state
+from edgar_ingest.store.base import _failures, _raw, _runs
 from edgar_ingest.store.limits import storable_reason
 from edgar_ingest.store.raw import RawDocuments
 
@@ -337,23 +337,6 @@ class Ledger(RawDocuments):
         ]
 
     # ------------------------------------------------------------------ pipeline state
-
-    def get_state(self, key: str) -> str | None:
-        with self.engine.connect() as conn:
-            value = conn.scalar(sa.select(_state.c.state_value).where(_state.c.state_key == key))
-        return None if value is None else str(value)
-
-    def set_state(self, key: str, value: str) -> None:
-        with self._writer.begin() as conn:
-            updated = conn.execute(
-                sa.update(_state)
-                .where(_state.c.state_key == key)
-                .values(state_value=value, updated_at=self._now())
-            )
-            if updated.rowcount == 0:
-                conn.execute(
-                    sa.insert(_state).values(state_key=key, state_value=value, updated_at=self._now())
-                )
 
     def get_checkpoint(self, key: str = CHECKPOINT_KEY) -> date | None:
         """The last day ``sync`` completed (None before the first sync)."""

@@ -17,7 +17,6 @@ from decimal import Decimal
 from typing import Final
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from edgar_ingest.records import SOURCE_FILING
 from edgar_ingest.store.base import StoreBase, _chunks, _filings, _issuers, _state
@@ -153,33 +152,16 @@ class WatchRecords(StoreBase):
     # ------------------------------------------------------------------ the watcher itself
 
     def mark_poll_ok(self, at: datetime) -> None:
-        self._put_state(LAST_POLL_OK_KEY, at.isoformat())
+        self.set_state(LAST_POLL_OK_KEY, at.isoformat())
 
     def last_poll_ok_at(self) -> datetime | None:
-        value = self._get_state(LAST_POLL_OK_KEY)
+        value = self.get_state(LAST_POLL_OK_KEY)
         return datetime.fromisoformat(value) if value else None
 
     def set_watcher(self, description: str | None) -> None:
         """Say which watcher runs (``None`` when none does any more)."""
-        self._put_state(WATCHER_KEY, description or "")
+        self.set_state(WATCHER_KEY, description or "")
 
     def running_watcher(self) -> str | None:
         """The description a running watcher left, if any (meaningful while the lock is held)."""
-        return self._get_state(WATCHER_KEY) or None
-
-    def _get_state(self, key: str) -> str | None:
-        with self.engine.connect() as conn:
-            value = conn.scalar(sa.select(_state.c.state_value).where(_state.c.state_key == key))
-        return None if value is None else str(value)
-
-    def _put_state(self, key: str, value: str) -> None:
-        with self._writer.begin() as conn:
-            _upsert_state(conn, key, value, self._now())
-
-
-def _upsert_state(conn: Connection, key: str, value: str, now: datetime) -> None:
-    updated = conn.execute(
-        sa.update(_state).where(_state.c.state_key == key).values(state_value=value, updated_at=now)
-    )
-    if updated.rowcount == 0:
-        conn.execute(sa.insert(_state).values(state_key=key, state_value=value, updated_at=now))
+        return self.get_state(WATCHER_KEY) or None
