@@ -1,8 +1,12 @@
-"""What the benchmarks' measured child processes share: a fresh database per run, and peak RSS."""
+"""What the benchmarks' measured child processes share: running one and reading back its figures,
+a fresh database per run, and peak RSS."""
 
 from __future__ import annotations
 
+import json
 import resource
+import subprocess
+import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -12,6 +16,19 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from edgar_ingest.settings import normalise_database_url
+
+
+def run_child(script: str, database: str, postgres_url: str | None, *args: str) -> dict[str, float]:
+    """Run ``script --child DATABASE ARGS`` in a fresh Python process (so its peak RSS is its own)
+    and return the figures it printed as JSON on its last line. The child's stderr is not captured,
+    so a failing run shows its traceback."""
+    cmd = [sys.executable, script, "--child", database, *args]
+    if database == "postgresql":
+        assert postgres_url is not None
+        cmd += ["--postgres-url", postgres_url]
+    out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout
+    figures: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+    return figures
 
 
 @contextmanager

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,7 +29,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 sys.path.insert(0, str(REPO_ROOT / "bench"))
 
-from _common import fresh_database, peak_rss_mb  # noqa: E402
+from _common import fresh_database, peak_rss_mb, run_child  # noqa: E402
 from datasets_parse_bench import synthetic_filings  # noqa: E402
 
 from edgar_ingest.bulk import load_archive_rows  # noqa: E402
@@ -96,11 +95,7 @@ def main() -> None:
         )
         print(f"{'database':<11}{'filings':>8}{'load/s':>9}{'load s':>8}{'reload/s':>10}{'peak RSS MB':>13}")
         for database in databases:
-            cmd = [sys.executable, __file__, "--child", database, "--archive", str(archive)]
-            if database == "postgresql":
-                cmd += ["--postgres-url", args.postgres_url]
-            out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-            r = json.loads(out.strip().splitlines()[-1])
+            r = run_child(__file__, database, args.postgres_url, "--archive", str(archive))
             print(
                 f"{database:<11}{int(r['count']):>8}{r['load_per_s']:>9.0f}{r['load_s']:>8.1f}"
                 f"{r['reload_per_s']:>10.0f}{r['peak_rss_mb']:>13.0f}"

@@ -22,13 +22,11 @@ import argparse
 import json
 import os
 import re
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _common import fresh_database, peak_rss_mb
+from _common import fresh_database, peak_rss_mb, run_child
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = Path(os.environ.get("EDGAR_INGEST_CORPUS_DIR", REPO.parent / "shared" / "corpus"))
@@ -139,11 +137,7 @@ def main() -> None:
             for count in (small, args.count):
                 files = folder / f"files-{count}.txt"
                 files.write_text("\n".join(str(p) for p in paths[:count]))
-                cmd = [sys.executable, __file__, "--child", database, "--files", str(files)]
-                if database == "postgresql":
-                    cmd += ["--postgres-url", args.postgres_url]
-                out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-                r = json.loads(out.strip().splitlines()[-1])
+                r = run_child(__file__, database, args.postgres_url, "--files", str(files))
                 print(
                     f"{database:<11}{int(r['count']):>8}{r['ingest_per_s']:>10.0f}{r['reparse_per_s']:>11.0f}"
                     f"{r['rederive_per_s']:>12.0f}{r['peak_rss_mb']:>13.0f}"

@@ -24,15 +24,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from _common import fresh_database, peak_rss_mb
+from _common import fresh_database, peak_rss_mb, run_child
 from ingest_bench import DEFAULT_CORPUS, corpus_documents
 
 from edgar_ingest.records import (
@@ -126,12 +124,8 @@ def main() -> None:
     print(f"{args.count} distinct data-set records in batches of {args.batch}, one shared raw document")
     print(f"{'database':<11}{'filings':>8}{'store/s':>10}{'again/s':>10}{'peak RSS MB':>13}")
     for database in databases:
-        cmd = [sys.executable, __file__, "--child", database, "--count", str(args.count)]
-        cmd += ["--batch", str(args.batch), "--corpus", str(args.corpus)]
-        if database == "postgresql":
-            cmd += ["--postgres-url", args.postgres_url]
-        out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout
-        r = json.loads(out.strip().splitlines()[-1])
+        child_args = ["--count", str(args.count), "--batch", str(args.batch), "--corpus", str(args.corpus)]
+        r = run_child(__file__, database, args.postgres_url, *child_args)
         if int(r["filings_stored"]) != args.count:
             raise SystemExit(f"{database}: {int(r['filings_stored'])} filings stored, not {args.count}")
         print(
