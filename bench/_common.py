@@ -1,5 +1,5 @@
 """What the benchmarks' measured child processes share: running one and reading back its figures,
-a fresh database per run, and peak RSS."""
+a fresh database and store per run, and peak RSS."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from edgar_ingest.settings import normalise_database_url
+from edgar_ingest.store import Store
 
 
 def run_child(script: str, database: str, postgres_url: str | None, *args: str) -> dict[str, float]:
@@ -47,6 +48,18 @@ def fresh_database(database: str, postgres_url: str | None) -> Iterator[str]:
         yield sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:
         _admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def fresh_store(database: str, postgres_url: str | None) -> Iterator[Store]:
+    """A store on a fresh, migrated database for one measured run (see ``fresh_database``),
+    closed before the database is removed."""
+    with fresh_database(database, postgres_url) as url:
+        store = Store.from_url(url)
+        try:
+            yield store
+        finally:
+            store.close()
 
 
 def _admin(admin_url: str, statement: str) -> None:

@@ -29,22 +29,18 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 sys.path.insert(0, str(REPO_ROOT / "bench"))
 
-from _common import fresh_database, peak_rss_mb, run_child  # noqa: E402
+from _common import fresh_store, peak_rss_mb, run_child  # noqa: E402
 from datasets_parse_bench import synthetic_filings  # noqa: E402
 
 from edgar_ingest.bulk import load_archive_rows  # noqa: E402
 from edgar_ingest.records import DatasetArchiveRef, RawDocument, RunCounts  # noqa: E402
-from edgar_ingest.store import Store, create_engine_for, upgrade  # noqa: E402
 from tests.dataset_builder import write_dataset_archive  # noqa: E402
 
 
 def child(database: str, archive: Path, postgres_url: str | None) -> dict[str, float]:
     """Load the archive twice into a fresh database; returns rates and peak RSS."""
     result: dict[str, float] = {}
-    with fresh_database(database, postgres_url) as url:
-        engine = create_engine_for(url)
-        upgrade(engine)
-        store = Store(engine)
+    with fresh_store(database, postgres_url) as store:
         content = archive.read_bytes()
         ref = DatasetArchiveRef(
             url=f"https://bench.invalid/{archive.name}", name=archive.name, year=2024, quarter=1
@@ -67,7 +63,6 @@ def child(database: str, archive: Path, postgres_url: str | None) -> dict[str, f
             result[f"{label}_s"] = elapsed
             result[f"{label}_inserted"] = counts.inserted
             result[f"{label}_unchanged"] = counts.unchanged
-        engine.dispose()
     result["peak_rss_mb"] = peak_rss_mb()
     return result
 

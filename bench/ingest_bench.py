@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import fresh_database, peak_rss_mb, run_child
+from _common import fresh_store, peak_rss_mb, run_child
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = Path(os.environ.get("EDGAR_INGEST_CORPUS_DIR", REPO.parent / "shared" / "corpus"))
@@ -75,13 +75,9 @@ def replicate(docs: list[tuple[str, bytes]], count: int, folder: Path) -> list[P
 def child(database: str, files_list: Path, postgres_url: str | None) -> dict[str, float]:
     """One measured run in a fresh process and a fresh database."""
     from edgar_ingest.offline import ingest_paths, reparse_stored
-    from edgar_ingest.store import Store, create_engine_for, upgrade
 
     paths = [Path(line) for line in files_list.read_text().splitlines() if line]
-    with fresh_database(database, postgres_url) as url:
-        engine = create_engine_for(url)
-        upgrade(engine)
-        store = Store(engine)
+    with fresh_store(database, postgres_url) as store:
         result: dict[str, float] = {"count": len(paths)}
         for label, run in (
             ("ingest", lambda: ingest_paths(store, paths)),
@@ -98,7 +94,6 @@ def child(database: str, files_list: Path, postgres_url: str | None) -> dict[str
             result[f"{label}_s"] = elapsed
         status = store.status()
         result["filings_stored"] = status.filings
-        engine.dispose()
     result["peak_rss_mb"] = peak_rss_mb()
     return result
 

@@ -30,7 +30,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from _common import fresh_database, peak_rss_mb, run_child
+from _common import fresh_store, peak_rss_mb, run_child
 from ingest_bench import DEFAULT_CORPUS, corpus_documents
 
 from edgar_ingest.records import (
@@ -71,12 +71,9 @@ def dataset_records(corpus: Path, count: int, batch: int) -> Iterator[list[FormD
 
 def child(database: str, count: int, batch: int, corpus: Path, postgres_url: str | None) -> dict[str, float]:
     """One measured run in a fresh process and a fresh database."""
-    from edgar_ingest.store import OutcomeStatus, Store, create_engine_for, upgrade
+    from edgar_ingest.store import OutcomeStatus
 
-    with fresh_database(database, postgres_url) as url:
-        engine = create_engine_for(url)
-        upgrade(engine)
-        store = Store(engine)
+    with fresh_store(database, postgres_url) as store:
         archive = RawDocument.of(
             b"PK\x03\x04 stand-in for an archive of the Form D data sets",
             "https://www.sec.gov/files/2026q1_d.zip",
@@ -100,7 +97,6 @@ def child(database: str, count: int, batch: int, corpus: Path, postgres_url: str
                 done += len(outcomes)
             result[f"{label}_per_s"] = done / elapsed
         result["filings_stored"] = store.status().filings
-        engine.dispose()
     result["peak_rss_mb"] = peak_rss_mb()
     return result
 
