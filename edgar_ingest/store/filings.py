@@ -29,11 +29,17 @@ from sqlalchemy.engine import Connection
 
 from edgar_ingest.records import SOURCE_FILING, FormDFiling, RawDocument
 from edgar_ingest.store.base import _chunks, _failures, _filings
-from edgar_ingest.store.digest import record_digests
-from edgar_ingest.store.inserts import RowLayout
+from edgar_ingest.store.inserts import Row, RowLayout
 from edgar_ingest.store.ledger import Ledger
-from edgar_ingest.store.limits import ColumnValueError, RowCheck, storable_reason
-from edgar_ingest.store.rows import CHILD_LAYOUTS, FILING_RECORD_COLUMNS, ChildRows, filing_record_values
+from edgar_ingest.store.limits import RowCheck, storable_reason
+from edgar_ingest.store.prepare import (
+    FilingPreparer,
+    PreparedFiling,
+    describe_error,
+    filing_key_for,
+    is_document_error,
+)
+from edgar_ingest.store.rows import CHILD_LAYOUTS, FILING_RECORD_COLUMNS
 
 # The columns of ``filings`` a write sets (an insert also sets ``id`` and ``created_at``).
 _FILING_COLUMNS: Final = (
@@ -48,9 +54,9 @@ _FILING_COLUMNS: Final = (
 )
 _FILING_INSERT: Final = RowLayout(_filings, ("id", *_FILING_COLUMNS, "created_at"))
 _FILING_UPDATE: Final = RowLayout(_filings, ("id", *_FILING_COLUMNS))  # by id
-_FILING_ROW_CHECK: Final = RowCheck(RowLayout(_filings, _FILING_COLUMNS))
-_RECORD_ROW_CHECK: Final = RowCheck(RowLayout(_filings, FILING_RECORD_COLUMNS))
-_CHILD_ROW_CHECKS: Final = {layout: RowCheck(layout) for layout in CHILD_LAYOUTS}
+# The values a write adds to a prepared filing's (checked and bound) record values.
+_KEYS_ROW_CHECK: Final = RowCheck(RowLayout(_filings, ("filing_key", "offering_key", "parser_version")))
+_TIMESTAMP: Final = RowLayout(_filings, ("updated_at",))
 # What a write needs to know of the filings stored already.
 _STORED: Final = (
     "id",
@@ -76,12 +82,10 @@ _REKEY_FOLLOWERS: Final = (
 # --------------------------------------------------------------------------- keys
 
 
-def filing_key_for(filing: FormDFiling, sha256: str) -> str:
-    """The natural key of a filing: its accession number, else ``sha256:<hex>`` of its bytes."""
-    return filing.accession_number or f"sha256:{sha256}"
+__all__ = ["FilingWrites", "Outcome", "OutcomeStatus", "fallback_offering_key", "filing_key_for"]
 
 
-def fallback_offering_key(filing: FormDFiling, sha256: str) -> str:
+def fallback_offering_key(filing: FormDFiling | PreparedFiling, sha256: str) -> str:
     """The offering key of a filing without file number whose previous filing is unknown."""
     if filing.accession_number:
         return f"accession:{filing.accession_number}"
@@ -112,76 +116,34 @@ class Outcome:
 
 @dataclass(slots=True)
 class _Prepared:
-    """One document on its way in: keys and digests computed before any SQL."""
+    """One document on its way in: the prepared filing and where it came from."""
 
     raw: RawDocument
-    filing: FormDFiling
+    filing: PreparedFiling
     parser_version: str
-    filing_key: str
-    digest: str  # of the whole record (header and document)
-    document_digest: str  # of the Form D document alone
+
+    @property
+    def filing_key(self) -> str:
+        return self.filing.filing_key
+
+    @property
+    def digest(self) -> str:
+        return self.filing.digest
+
+    @property
+    def document_digest(self) -> str:
+        return self.filing.document_digest
 
 
-def _prepare(raw: RawDocument, filing: FormDFiling, parser_version: str) -> _Prepared:
-    digest, document_digest = record_digests(filing)
-    return _Prepared(
-        raw=raw,
-        filing=filing,
-        parser_version=parser_version,
-        filing_key=filing_key_for(filing, raw.sha256),
-        digest=digest,
-        document_digest=document_digest,
-    )
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, ColumnValueError):
-        return str(exc)  # names the column already; the class name adds nothing
-    if isinstance(exc, sa.exc.StatementError) and exc.orig is not None:
-        text = f"{type(exc.orig).__name__}: {exc.orig}"
-    else:
-        text = f"{type(exc).__name__}: {exc}"
-    first_line = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
-    return first_line[:500]
-
-
-def _column_problem(filing: FormDFiling) -> str | None:
-    """The first value of ``filing`` that its column cannot hold, if any (a diagnosis, off the
-    hot path: ``_write`` checks the rows it builds anyway)."""
-    problem = _RECORD_ROW_CHECK.problem(filing_record_values(filing))
-    if problem is not None:
-        return problem
-    children = ChildRows()
-    children.add(0, filing)
-    for layout, rows in children.rows.items():
-        for row in rows:
-            problem = _CHILD_ROW_CHECKS[layout].problem(row)
-            if problem is not None:
-                return problem
-    return None
-
-
-def _storable_accession(filing: FormDFiling) -> str | None:
+def _storable_accession(filing: PreparedFiling) -> str | None:
     """The accession number a failure row can hold (``failures.accession_number`` is 20 long)."""
     accession = filing.accession_number
     return accession if accession is not None and len(accession) <= 20 and "\x00" not in accession else None
 
 
-def _is_document_error(exc: BaseException) -> bool:
-    """An error caused by one document's data (isolate it), not by the database being unusable.
-
-    Document errors: the values of one record (``ValueError``, ``TypeError``, ``ArithmeticError``
-    such as SQLite's ``OverflowError`` for an integer past 64 bits) and what the database says of
-    one statement (``StatementError``, which covers psycopg's ``DataError`` family, e.g.
-    ``NumericValueOutOfRange`` and ``StringDataRightTruncation``, and SQLite's "string or blob
-    too big"). A lost connection, a full disk or a locked database (``OperationalError``,
-    ``InterfaceError``, an invalidated connection) make every document fail: the run stops.
-    """
-    if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
-        return False
-    if isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated:
-        return False
-    return isinstance(exc, sa.exc.StatementError | ValueError | TypeError | ArithmeticError)
+# Kept under their old names for callers of this module.
+_describe = describe_error
+_is_document_error = is_document_error
 
 
 # What PostgreSQL raises when a write met another writer's transaction: a unique violation (the
@@ -205,6 +167,13 @@ class FilingWrites(Ledger):
         """Store one parsed document (one transaction); see ``save_many``."""
         return self.save_many([(raw, filing)], parser_version)[0]
 
+    def filing_preparer(self) -> FilingPreparer:
+        """What prepares filings for this store's dialect (``prepare``), e.g. in another process."""
+        preparer: FilingPreparer | None = getattr(self, "_preparer", None)
+        if preparer is None:
+            preparer = self._preparer = FilingPreparer(self.engine.dialect)
+        return preparer
+
     def save_many(
         self, items: Sequence[tuple[RawDocument, FormDFiling]], parser_version: str
     ) -> list[Outcome]:
@@ -217,38 +186,32 @@ class FilingWrites(Ledger):
         (connection lost, disk full, locked) is raised.
         A filing key seen twice in a batch is written in order (the later one wins).
         """
+        preparer = self.filing_preparer()
+        prepared = [(raw, preparer.prepare(filing, raw.sha256)) for raw, filing in items]
+        return self.save_prepared(prepared, parser_version)
+
+    def save_prepared(
+        self, items: Sequence[tuple[RawDocument, PreparedFiling]], parser_version: str
+    ) -> list[Outcome]:
+        """``save_many`` for filings prepared already (``filing_preparer``, maybe elsewhere)."""
         outcomes: list[Outcome | None] = [None] * len(items)
         prepared: list[_Prepared] = []
         positions: list[int] = []  # of each prepared document in ``items``
-        refused: list[tuple[int, Exception]] = []  # documents whose values cannot even be digested
         for i, (raw, filing) in enumerate(items):
-            try:
-                prepared.append(_prepare(raw, filing, parser_version))
-            except Exception as exc:
-                if not _is_document_error(exc):
-                    raise
-                refused.append((i, exc))
-            else:
+            if filing.refusal is None:
+                prepared.append(_Prepared(raw, filing, parser_version))
                 positions.append(i)
         with self._writer.begin() as conn:
-            for i, error in refused:
-                raw, filing = items[i]
-                key = filing_key_for(filing, raw.sha256)
-                # The column at fault says more than the error of the digest (e.g. "Exceeds the
-                # limit (4300 digits) for integer string conversion").
-                try:
-                    problem = _column_problem(filing)
-                except Exception:  # a record too broken to build rows from: the error says why
-                    problem = None
-                cause = ColumnValueError(problem) if problem is not None else error
-                outcomes[i] = self._record_store_failure(conn, raw, filing, key, cause)
+            for i, (raw, filing) in enumerate(items):
+                if filing.refusal is not None:
+                    outcomes[i] = self._record_store_failure(conn, raw, filing, filing.refusal)
             for round_indexes in _rounds(prepared):
                 batch = [prepared[i] for i in round_indexes]
                 try:
                     with conn.begin_nested():
                         results = self._write(conn, batch)
                 except Exception as exc:
-                    if not _is_document_error(exc):
+                    if not is_document_error(exc):
                         raise
                     results = [self._write_isolated(conn, p) for p in batch]
                 for i, outcome in zip(round_indexes, results, strict=True):
@@ -266,15 +229,15 @@ class FilingWrites(Ledger):
             with conn.begin_nested():
                 return self._write(conn, [item])[0]
         except Exception as exc:
-            if not _is_document_error(exc):
+            if not is_document_error(exc):
                 raise
-            return self._record_store_failure(conn, item.raw, item.filing, item.filing_key, exc)
+            return self._record_store_failure(conn, item.raw, item.filing, describe_error(exc))
 
     def _record_store_failure(
-        self, conn: Connection, raw: RawDocument, filing: FormDFiling, filing_key: str, exc: BaseException
+        self, conn: Connection, raw: RawDocument, filing: PreparedFiling, problem: str
     ) -> Outcome:
         """Record one document that cannot be stored (with its bytes, for ``reparse``)."""
-        reason = storable_reason(f"could not be stored: {_describe(exc)}")
+        reason = storable_reason(f"could not be stored: {problem}")
         self._record_failure(
             conn,
             source=raw.source_url,
@@ -283,7 +246,7 @@ class FilingWrites(Ledger):
             accession_number=_storable_accession(filing),
             raw=raw,
         )
-        return Outcome(OutcomeStatus.FAILED, filing_key, reason)
+        return Outcome(OutcomeStatus.FAILED, filing.filing_key, reason)
 
     def _write(self, conn: Connection, batch: list[_Prepared]) -> list[Outcome]:
         """Bulk-write a batch whose filing keys and documents are distinct (``_write_batch``),
@@ -367,30 +330,35 @@ class FilingWrites(Ledger):
         if written:
             raw_ids = self._store_raw_documents(conn, [p.raw for p in written], now)
             offering_keys = self._offering_keys(conn, written)
-            # The values of FILING_COLUMNS.
-            rows = {
+            # Before any row is written: a value its column cannot hold fails the same way on
+            # both databases, naming the column (SQLite would store it, PostgreSQL refuse it).
+            # The record's own values were checked and bound when the filing was prepared.
+            _KEYS_ROW_CHECK.check(
+                [(p.filing_key, offering_keys[p.filing_key], p.parser_version) for p in written]
+            )
+            stamp = self._rows.bind(_TIMESTAMP, [(now,)])[0][0]
+            # The bound values of FILING_COLUMNS.
+            rows: dict[str, Row] = {
                 p.filing_key: (
                     p.filing_key,
-                    *filing_record_values(p.filing),
+                    *p.filing.record_values,
                     offering_keys[p.filing_key],
                     p.parser_version,
                     p.digest,
                     p.document_digest,
                     raw_ids[p.raw.sha256],
-                    now,
+                    stamp,
                 )
                 for p in written
             }
-            # Before any row is written: a value its column cannot hold fails the same way on
-            # both databases, naming the column (SQLite would store it, PostgreSQL refuse it).
-            _FILING_ROW_CHECK.check(rows.values())
             filing_ids: dict[str, int] = {}
             if inserts:
                 new_ids = self._rows.allocate_ids(conn, _filings, len(inserts))
                 self._rows.insert(
                     conn,
                     _FILING_INSERT,
-                    [(i, *rows[p.filing_key], now) for i, p in zip(new_ids, inserts, strict=True)],
+                    [(i, *rows[p.filing_key], stamp) for i, p in zip(new_ids, inserts, strict=True)],
+                    bound=True,
                 )
                 filing_ids.update(zip([p.filing_key for p in inserts], new_ids, strict=True))
             if updates:
@@ -398,17 +366,19 @@ class FilingWrites(Ledger):
                 for layout in reversed(CHILD_LAYOUTS):
                     delete = f"DELETE FROM {layout.table.name} WHERE {{in}}"
                     self._rows.execute_in(conn, delete, "filing_id", update_ids)
-                self._rows.update(conn, _FILING_UPDATE, [(old.id, *rows[p.filing_key]) for p, old in updates])
+                self._rows.update(
+                    conn, _FILING_UPDATE, [(old.id, *rows[p.filing_key]) for p, old in updates], bound=True
+                )
                 for p, old in updates:
                     filing_ids[p.filing_key] = old.id
                 replaced = {old.raw_document_id for p, old in updates} - set(raw_ids.values())
                 self._delete_unreferenced_raw(conn, sorted(replaced))
-            children = ChildRows()
-            for p in written:
-                children.add(filing_ids[p.filing_key], p.filing)
-            for layout, child_rows in children.rows.items():
-                _CHILD_ROW_CHECKS[layout].check(child_rows)
-                self._rows.insert(conn, layout, child_rows)
+            for index, layout in enumerate(CHILD_LAYOUTS):
+                # The prepared rows hold 0 where the filing's id goes.
+                child_rows = [
+                    (filing_ids[p.filing_key], *row[1:]) for p in written for row in p.filing.children[index]
+                ]
+                self._rows.insert(conn, layout, child_rows, bound=True)
         self._resolve_failures_for(conn, batch, now)
         return outcomes
 
@@ -416,9 +386,9 @@ class FilingWrites(Ledger):
         """File number, else the offering of the previous accession when stored, else a fallback."""
         wanted = sorted(
             {
-                p.filing.document.offering.previous_accession_number
+                p.filing.previous_accession_number
                 for p in batch
-                if p.filing.file_number is None and p.filing.document.offering.previous_accession_number
+                if p.filing.file_number is None and p.filing.previous_accession_number
             }
         )
         known: dict[str, str] = {}
@@ -428,7 +398,7 @@ class FilingWrites(Ledger):
         keys: dict[str, str] = {}
         for p in batch:
             filing = p.filing
-            previous = filing.document.offering.previous_accession_number
+            previous = filing.previous_accession_number
             if filing.file_number:
                 key = filing.file_number
             elif previous and previous in known:

@@ -150,8 +150,10 @@ class RowWriter:
             self._binders[layout] = binder
         return binder(rows)
 
-    def insert(self, conn: Connection, layout: RowLayout, rows: Sequence[Row]) -> None:
-        """Insert the rows (nothing when there are none).
+    def insert(
+        self, conn: Connection, layout: RowLayout, rows: Sequence[Row], *, bound: bool = False
+    ) -> None:
+        """Insert the rows (nothing when there are none); ``bound`` rows went through ``bind`` already.
 
         ``COPY`` on PostgreSQL has no ``ON CONFLICT``: a unique key that a concurrent writer
         inserted first fails the statement. It stays for the bulk of a write (filings and their
@@ -160,15 +162,15 @@ class RowWriter:
         """
         if not rows:
             return
-        bound = self.bind(layout, rows)
+        values = rows if bound else self.bind(layout, rows)
         table = self._quote(layout.table.name)
         columns = ", ".join(self._quote(c) for c in layout.columns)
         if self._is_postgresql:
             oids = self._oids(conn, layout)
-            self._copy(conn, f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)", bound, oids)
+            self._copy(conn, f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)", values, oids)
         else:
-            values = ", ".join([self._placeholder] * len(layout.columns))
-            conn.exec_driver_sql(f"INSERT INTO {table} ({columns}) VALUES ({values})", bound)
+            marks = ", ".join([self._placeholder] * len(layout.columns))
+            conn.exec_driver_sql(f"INSERT INTO {table} ({columns}) VALUES ({marks})", values)
 
     def insert_new(self, conn: Connection, layout: RowLayout, rows: Sequence[Row]) -> int:
         """Insert the rows that conflict with no stored row (a unique key another writer stored
@@ -190,8 +192,11 @@ class RowWriter:
         result = conn.exec_driver_sql(sql, bound)
         return int(result.rowcount)
 
-    def update(self, conn: Connection, layout: RowLayout, rows: Sequence[Row]) -> None:
-        """Update rows by key: ``layout``'s first column is the key, the others are set."""
+    def update(
+        self, conn: Connection, layout: RowLayout, rows: Sequence[Row], *, bound: bool = False
+    ) -> None:
+        """Update rows by key: ``layout``'s first column is the key, the others are set (``bound``:
+        as for ``insert``)."""
         if not rows:
             return
         key, *columns = layout.columns
@@ -201,7 +206,8 @@ class RowWriter:
             f"WHERE {self._quote(key)} = {self._placeholder}"
         )
         # The key goes last, where its placeholder is.
-        conn.exec_driver_sql(sql, [(*row[1:], row[0]) for row in self.bind(layout, rows)])
+        values = rows if bound else self.bind(layout, rows)
+        conn.exec_driver_sql(sql, [(*row[1:], row[0]) for row in values])
 
     def select_in(
         self,
@@ -299,7 +305,7 @@ class RowWriter:
             self._column_oids[name] = types
         return [types[column] for column in layout.columns]
 
-    def _copy(self, conn: Connection, sql: str, rows: list[Row], oids: list[int]) -> None:
+    def _copy(self, conn: Connection, sql: str, rows: Sequence[Row], oids: list[int]) -> None:
         dbapi = self._dialect.loaded_dbapi
         driver_connection: Any = conn.connection.driver_connection
         try:

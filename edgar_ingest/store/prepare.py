@@ -1,0 +1,154 @@
+"""A filing made ready for the store before any SQL: keys, digests, checked and bound rows.
+
+``FilingPreparer.prepare`` is pure (no database, no I/O): it turns a ``FormDFiling`` into a
+``PreparedFiling`` holding everything ``FilingWrites`` writes that does not depend on what the
+database holds already: the natural key, both digests, the filing's record columns and its child
+rows, checked against their columns' limits (``limits``) and bound as their column types bind them
+for one dialect (``inserts.RowWriter.bind``). A filing whose values cannot be stored comes out
+refused, with the reason, instead of raising.
+
+Because it is pure and its result is plain data (tuples of str, int, None, dates), a load can
+prepare filings in another process and hand them to the store through a pipe: a data-set load
+reads and prepares an archive's rows in a worker process while the store writes
+(``dataset_worker``). The store prepares the filings given to ``save_many`` itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+from edgar_ingest.records import FormDFiling
+from edgar_ingest.store.base import _filings
+from edgar_ingest.store.digest import record_digests
+from edgar_ingest.store.inserts import Row, RowLayout, RowWriter
+from edgar_ingest.store.limits import ColumnValueError, RowCheck
+from edgar_ingest.store.rows import CHILD_LAYOUTS, FILING_RECORD_COLUMNS, ChildRows, filing_record_values
+
+RECORD_LAYOUT: Final = RowLayout(_filings, FILING_RECORD_COLUMNS)
+_RECORD_CHECK: Final = RowCheck(RECORD_LAYOUT)
+_CHILD_CHECKS: Final = tuple(RowCheck(layout) for layout in CHILD_LAYOUTS)
+
+
+def filing_key_for(filing: FormDFiling, sha256: str) -> str:
+    """The natural key of a filing: its accession number, else ``sha256:<hex>`` of its bytes."""
+    return filing.accession_number or f"sha256:{sha256}"
+
+
+@dataclass(slots=True)
+class PreparedFiling:
+    """One filing ready for ``FilingWrites.save_prepared`` (picklable: plain values only).
+
+    ``record_values`` are the bound values of ``FILING_RECORD_COLUMNS``; ``children`` holds, per
+    layout of ``CHILD_LAYOUTS`` (in that order), the filing's bound rows with ``0`` in place of
+    the ``filing_id`` the store assigns. When ``refusal`` is set the filing cannot be stored (it
+    says why: the column at fault, or the error) and the rows and digests are empty.
+    """
+
+    filing_key: str
+    accession_number: str | None
+    source: str
+    file_number: str | None
+    previous_accession_number: str | None
+    digest: str
+    document_digest: str
+    record_values: Row
+    children: tuple[Sequence[Row], ...]
+    refusal: str | None = None
+
+
+def is_document_error(exc: BaseException) -> bool:
+    """An error caused by one document's data (isolate it), not by the database being unusable.
+
+    Document errors: the values of one record (``ValueError``, ``TypeError``, ``ArithmeticError``
+    such as SQLite's ``OverflowError`` for an integer past 64 bits) and what the database says of
+    one statement (``StatementError``, which covers psycopg's ``DataError`` family, e.g.
+    ``NumericValueOutOfRange`` and ``StringDataRightTruncation``, and SQLite's "string or blob
+    too big"). A lost connection, a full disk or a locked database (``OperationalError``,
+    ``InterfaceError``, an invalidated connection) make every document fail: the run stops.
+    """
+    if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
+        return False
+    if isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated:
+        return False
+    return isinstance(exc, sa.exc.StatementError | ValueError | TypeError | ArithmeticError)
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line saying what went wrong with a document (a column's problem names the column)."""
+    if isinstance(exc, ColumnValueError):
+        return str(exc)  # names the column already; the class name adds nothing
+    if isinstance(exc, sa.exc.StatementError) and exc.orig is not None:
+        text = f"{type(exc.orig).__name__}: {exc.orig}"
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    first_line = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return first_line[:500]
+
+
+class FilingPreparer:
+    """Prepares filings for one dialect (its bind processors are the ones the store's engine uses)."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self._rows = RowWriter(dialect)
+
+    def prepare(self, filing: FormDFiling, sha256: str) -> PreparedFiling:
+        """The filing ready for the store; refused (not raised) when a value cannot be stored.
+
+        ``sha256`` is that of the raw document the filing was read from (the key of a filing
+        without accession number). An error that is not the document's (``is_document_error``)
+        is raised.
+        """
+        key = filing_key_for(filing, sha256)
+        try:
+            return self._prepare(filing, key)
+        except Exception as exc:
+            if not is_document_error(exc):
+                raise
+            return self._refused(filing, key, exc)
+
+    def _prepare(self, filing: FormDFiling, key: str) -> PreparedFiling:
+        record = filing_record_values(filing)
+        children = ChildRows()
+        children.add(0, filing)
+        # Limits first: the column at fault says more than a failed digest or bind would.
+        _RECORD_CHECK.check((record,))
+        for check, rows in zip(_CHILD_CHECKS, children.rows.values(), strict=True):
+            if rows:
+                check.check(rows)
+        digest, document_digest = record_digests(filing)
+        bind = self._rows.bind
+        return PreparedFiling(
+            filing_key=key,
+            accession_number=filing.accession_number,
+            source=filing.source,
+            file_number=filing.file_number,
+            previous_accession_number=filing.document.offering.previous_accession_number,
+            digest=digest,
+            document_digest=document_digest,
+            record_values=bind(RECORD_LAYOUT, (record,))[0],
+            children=tuple(bind(layout, rows) if rows else () for layout, rows in children.rows.items()),
+        )
+
+    def _refused(self, filing: FormDFiling, key: str, exc: Exception) -> PreparedFiling:
+        """A filing that cannot be stored; what is known of it is kept for its failure row."""
+        try:
+            accession, source = filing.accession_number, filing.source
+        except Exception:  # a record too broken to read: its key is all there is
+            accession, source = None, "filing"
+        return PreparedFiling(
+            filing_key=key,
+            accession_number=accession,
+            source=source,
+            file_number=None,
+            previous_accession_number=None,
+            digest="",
+            document_digest="",
+            record_values=(),
+            children=(),
+            refusal=describe_error(exc),
+        )
