@@ -51,13 +51,33 @@ TEMPLATES = (
 )
 
 
-# How many related persons and sales-compensation recipients real filings have: the 46 Form D
-# XML documents of ../shared/corpus (real EDGAR filings) have 1 to 14 persons (mean 4.7, median 4)
-# and 0.2 recipients on average; synthetic filings draw from these counts so that a synthetic
-# quarter has as many rows per filing as a real one (~9 across the six tables).
+# What real filings hold, counted in the 46 Form D XML documents of ../shared/corpus (real EDGAR
+# filings); synthetic filings draw from these counts so that a synthetic quarter has as many rows
+# per filing as a real one: ~9 across the data set's six tables, ~16.5 child rows once stored
+# (the templates alone, written to exercise every field, would give ~23).
+# Related persons: 1 to 14 a filing (mean 4.7, median 4); sales-compensation recipients: 0.2.
 PERSONS_PER_FILING = (1,) * 5 + (2,) * 6 + (3,) * 10 + (4,) * 5 + (5,) * 4 + (6,) * 5 + (7,) * 3
 PERSONS_PER_FILING += (8, 8, 9, 9, 10, 10, 10, 14)
 RECIPIENTS_PER_FILING = (0, 0, 0, 0, 1)
+# Relationships of a person: 166 have one, 39 two, 11 three (mean 1.3).
+RELATIONSHIPS = ("Executive Officer", "Director", "Promoter")
+RELATIONSHIPS_PER_PERSON = (1,) * 166 + (2,) * 39 + (3,) * 11
+# Federal exemptions claimed, as the corpus's filings claim them (mean 1.7 items).
+EXEMPTION_SETS: tuple[tuple[str, ...], ...] = (
+    (("06b",),) * 26
+    + (("06b", "3C", "3C.7"),) * 6
+    + (("06",),) * 3
+    + (("06c", "3C", "3C.7"),) * 3
+    + (("06b", "3C", "3C.1"),) * 2
+    + (("06c",),) * 2
+    + (("06c", "3C", "3C.1"), ("06b", "3C", "3C.1", "3C.5", "3C.7"), ("06", "3C", "3C.1"), ("06b", "3C.1"))
+)
+# Co-issuers: 2 filings of 46 have one. Previous names: 3 of 48 issuers give one, EDGAR lists one
+# for 6. Signatures: 2 filings of 46 are signed twice.
+CO_ISSUER_EVERY = 23
+ISSUER_PREVIOUS_NAME_EVERY = 16
+EDGAR_PREVIOUS_NAME_EVERY = 8
+SECOND_SIGNATURE_EVERY = 23
 
 
 def synthetic_filings(count: int, seed: int = 2024) -> Iterator[FormDFiling]:
@@ -65,15 +85,29 @@ def synthetic_filings(count: int, seed: int = 2024) -> Iterator[FormDFiling]:
     rng = random.Random(seed)
     templates = [parse_document((FIXTURES / name).read_bytes()).document for name in TEMPLATES]
     people = [person for template in templates for person in template.related_persons]
+    co_issuer_pool = [issuer for template in templates for issuer in template.co_issuers]
     quarter_start = date(2024, 1, 1)
     for number in range(count):
         template = templates[number % len(templates)]
         cik = f"{1_000_000 + number:010d}"
         primary: Issuer = dataclasses.replace(
-            template.primary_issuer, cik=cik, entity_name=f"Example Fund {number} LP"
+            template.primary_issuer,
+            cik=cik,
+            entity_name=f"Example Fund {number} LP",
+            issuer_previous_names=_some(rng, ISSUER_PREVIOUS_NAME_EVERY, f"Example Fund {number} Inc"),
+            edgar_previous_names=_some(rng, EDGAR_PREVIOUS_NAME_EVERY, f"EXAMPLE FUND {number}"),
+        )
+        co_issuers = tuple(
+            dataclasses.replace(co_issuer, issuer_previous_names=(), edgar_previous_names=())
+            for co_issuer in co_issuer_pool[:1]
+            if rng.randrange(CO_ISSUER_EVERY) == 0
         )
         persons: list[RelatedPerson] = [
-            dataclasses.replace(rng.choice(people), last_name=f"Person{number}-{index}")
+            dataclasses.replace(
+                rng.choice(people),
+                last_name=f"Person{number}-{index}",
+                relationships=RELATIONSHIPS[: rng.choice(RELATIONSHIPS_PER_PERSON)],
+            )
             for index in range(rng.choice(PERSONS_PER_FILING))
         ]
         recipients = tuple(
@@ -82,12 +116,18 @@ def synthetic_filings(count: int, seed: int = 2024) -> Iterator[FormDFiling]:
                 rng.choice(RECIPIENTS_PER_FILING) if template.offering.sales_compensation_recipients else 0
             )
         )
-        offering = dataclasses.replace(template.offering, sales_compensation_recipients=recipients)
+        offering = dataclasses.replace(
+            template.offering,
+            sales_compensation_recipients=recipients,
+            federal_exemptions=rng.choice(EXEMPTION_SETS),
+        )
         document = dataclasses.replace(
             template,
             primary_issuer=primary,
+            co_issuers=co_issuers,
             related_persons=tuple(persons),
             offering=offering,
+            signatures=template.signatures[:1] * (2 if rng.randrange(SECOND_SIGNATURE_EVERY) == 0 else 1),
         )
         accession = f"{9_000_000_000 + number // 1000:010d}-24-{number % 1000:06d}"
         header = SecHeader(
@@ -98,6 +138,11 @@ def synthetic_filings(count: int, seed: int = 2024) -> Iterator[FormDFiling]:
             filers=(Filer(cik=cik, name=primary.entity_name, file_number=f"021-{400_000 + number}"),),
         )
         yield FormDFiling(document=document, header=header, source="dataset")
+
+
+def _some(rng: random.Random, every: int, value: str) -> tuple[str, ...]:
+    """``(value,)`` once in ``every`` draws, else nothing."""
+    return (value,) if rng.randrange(every) == 0 else ()
 
 
 def measure(archive: Path) -> None:
