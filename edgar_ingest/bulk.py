@@ -8,8 +8,9 @@ Discover -> fetch -> parse -> store, as everywhere, with an archive in place of 
   unreadable page means indexes for everything, said in one line;
 - an archive is downloaded through the same polite client (limiter, retries, block pause) to a
   temporary file with a size cap and a zip check, kept once as a raw document, then read row by
-  row by ``datasets`` into the same ``FormDFiling`` records the XML parser makes, and stored a
-  batch at a time; the store keeps the filing's own version wherever one exists;
+  row by ``datasets`` into the same ``FormDFiling`` records the XML parser makes, prepared for
+  the store (``store.prepare``) by a worker process (``dataset_worker``) while this one stores
+  them a batch at a time; the store keeps the filing's own version wherever one exists;
 - a load is recorded in ``dataset_archives`` and marked complete only at its end, so a run
   killed at any moment simply loads that archive again (every stored row is then unchanged),
   and a completed load of the same bytes over the same range is skipped without writing.
@@ -18,22 +19,22 @@ Discover -> fetch -> parse -> store, as everywhere, with an archive in place of 
 from __future__ import annotations
 
 import gc
-import queue
 import tempfile
-import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from edgar_ingest import datasets, discover
+from edgar_ingest.dataset_worker import ArchiveJob, PreparedArchive
 from edgar_ingest.errors import FetchError, RateLimitBlockedError, UndeclaredUserAgentError
 from edgar_ingest.fetch import fetch_dataset_archive
-from edgar_ingest.offline import store_records
+from edgar_ingest.offline import store_prepared_records
 from edgar_ingest.parse import PARSER_VERSION
 from edgar_ingest.pipeline import PipelineContext, RunAborted, backfill_quarters, quarter_range, quarters
-from edgar_ingest.records import DatasetArchiveRef, FormDFiling, RawDocument, RunCounts
+from edgar_ingest.records import DatasetArchiveRef, RawDocument, RunCounts
 from edgar_ingest.store import DatasetLoad, Store
+from edgar_ingest.store.prepare import PreparedFiling
 
 SOURCES = ("auto", "datasets", "indexes")
 # The data-set parser applies the XML parser's normalisation rules (``normalise``): one version.
@@ -166,27 +167,51 @@ def _load_archive(
             ctx.report("archive", file=ref.name, skipped="already loaded (same bytes, same range)")
             return True
         ctx.progress.add_total(count)
-        raw = RawDocument(
-            content=download.path.read_bytes(),
-            source_url=ref.url,
-            fetched_at=_utc_now(),
-            sha256=download.sha256,
-        )
-        load = ctx.store.begin_dataset_load(ref, raw, lo, hi, size_bytes=download.size_bytes)
-        del raw  # the bytes are stored; rows are read from the file
-        before = _snapshot(ctx.counts)
-        try:
-            read = load_archive_rows(
-                ctx.store, load, download.path, ctx.counts, on_document=ctx.progress.advance
+        # The worker starts reading the archive while its bytes are stored.
+        with archive_worker(ctx.store, download.path, ref.name, lo, hi, download.sha256) as worker:
+            raw = RawDocument(
+                content=download.path.read_bytes(),
+                source_url=ref.url,
+                fetched_at=_utc_now(),
+                sha256=download.sha256,
             )
-        except datasets.DatasetArchiveError as exc:
-            _record_archive_failure(ctx, ref, str(exc))
-            return False
+            load = ctx.store.begin_dataset_load(ref, raw, lo, hi, size_bytes=download.size_bytes)
+            del raw  # the bytes are stored; rows are read from the file
+            before = _snapshot(ctx.counts)
+            try:
+                read = load_archive_rows(
+                    ctx.store,
+                    load,
+                    download.path,
+                    ctx.counts,
+                    on_document=ctx.progress.advance,
+                    worker=worker,
+                )
+            except datasets.DatasetArchiveError as exc:
+                _record_archive_failure(ctx, ref, str(exc))
+                return False
         ctx.store.finish_dataset_load(load.id, filing_count=read, counts=_delta(before, ctx.counts))
         ctx.report("archive", file=ref.name, filings=read)
         return True
     finally:
         download.path.unlink(missing_ok=True)
+
+
+def archive_worker(
+    store: Store, path: Path, archive_name: str, start: date, end: date, sha256: str
+) -> PreparedArchive:
+    """The worker process that reads and prepares an archive's filings in [start, end) for
+    ``store`` (``dataset_worker``); it starts when its ``with`` block is entered."""
+    job = ArchiveJob(
+        path=path,
+        archive_name=archive_name,
+        start=start,
+        end=end,
+        dialect=store.dialect_spec,
+        sha256=sha256,
+        batch_size=BATCH_SIZE,
+    )
+    return PreparedArchive(job)
 
 
 def load_archive_rows(
@@ -196,44 +221,49 @@ def load_archive_rows(
     counts: RunCounts,
     *,
     on_document: Callable[[], None] | None = None,
+    worker: PreparedArchive | None = None,
 ) -> int:
     """Store every filing of one archive file in the load's range; returns the filings read.
 
-    A row that cannot be read is recorded as a failure naming the archive, table and line; a
-    notice (a duplicate kept once) is only logged. An archive that cannot be read as a whole
-    raises ``datasets.DatasetArchiveError`` before anything is stored. The raw document is the archive's.
+    The archive is read, and its filings prepared for the store, by a worker process
+    (``archive_worker``: the one given, started earlier by the caller, else one started here)
+    while this one writes the batches it sends. A row that cannot be read is recorded as a
+    failure naming the archive, table and line; a notice (a duplicate kept once) is only logged.
+    An archive that cannot be read as a whole raises ``datasets.DatasetArchiveError`` before
+    anything is stored. The raw document is the archive's.
     """
     raw = store.raw_document_reference(load.raw_document_id)
-    batch: list[tuple[RawDocument, FormDFiling]] = []
+    if worker is None:
+        with archive_worker(store, path, load.archive_name, load.start, load.end, raw.sha256) as started:
+            return load_archive_rows(store, load, path, counts, on_document=on_document, worker=started)
+    batch: list[tuple[RawDocument, PreparedFiling]] = []
     read = 0
-    # An archive that cannot be read as a whole raises DatasetArchiveError before any row.
-    rows = datasets.read_dataset_archive(path, archive_name=load.archive_name, start=load.start, end=load.end)
-    # PostgreSQL does much of a batch's work in its own process: store on a second thread while
-    # the next rows are read. SQLite's work is mostly the driver's Python: a thread only adds
-    # switching (60,000 filings: 4,259/s in line, 3,745/s on a thread).
-    writer_class = _BatchWriter if store.dialect == "postgresql" else _InlineWriter
-    with _fewer_collections(), writer_class(store, counts, on_document) as writer:
-        for item in rows:
-            if isinstance(item, FormDFiling):
-                read += 1
-                counts.discovered += 1
-                counts.fetched += 1  # read from the downloaded archive
-                batch.append((raw, item))
-                if len(batch) >= BATCH_SIZE:
-                    writer.put(batch)
-                    batch = []
-            elif isinstance(item, datasets.DatasetRowFailure):
-                read += 1
-                counts.discovered += 1
-                reason = f"{item.archive} {item.table} line {item.line}: {item.reason}"
-                store.record_failure(
-                    load.url, reason, stage="dataset", accession_number=item.accession_number
-                )
-                counts.add_failure(
-                    item.accession_number or f"{item.archive}:{item.table}:{item.line}", reason
-                )
+    with _fewer_collections():
+        # PostgreSQL does much of a batch's work in its own process: the next batch is taken
+        # off the pipe meanwhile. SQLite's work is the driver's, under the GIL: a thread would
+        # only take turns with it.
+        for items in worker.batches(read_ahead=store.dialect == "postgresql"):
+            for item in items:
+                if isinstance(item, PreparedFiling):
+                    read += 1
+                    counts.discovered += 1
+                    counts.fetched += 1  # read from the downloaded archive
+                    batch.append((raw, item))
+                    if len(batch) >= BATCH_SIZE:
+                        store_prepared_records(store, batch, counts, DATASET_PARSER_VERSION, on_document)
+                        batch = []
+                elif isinstance(item, datasets.DatasetRowFailure):
+                    read += 1
+                    counts.discovered += 1
+                    reason = f"{item.archive} {item.table} line {item.line}: {item.reason}"
+                    store.record_failure(
+                        load.url, reason, stage="dataset", accession_number=item.accession_number
+                    )
+                    counts.add_failure(
+                        item.accession_number or f"{item.archive}:{item.table}:{item.line}", reason
+                    )
         if batch:
-            writer.put(batch)
+            store_prepared_records(store, batch, counts, DATASET_PARSER_VERSION, on_document)
     return read
 
 
@@ -253,68 +283,6 @@ def _fewer_collections() -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*previous)
-
-
-class _InlineWriter:
-    """Stores each batch as it is put (the interface of ``_BatchWriter``)."""
-
-    def __init__(self, store: Store, counts: RunCounts, on_document: Callable[[], None] | None) -> None:
-        self._store = store
-        self._counts = counts
-        self._on_document = on_document
-
-    def __enter__(self) -> _InlineWriter:
-        return self
-
-    def put(self, batch: list[tuple[RawDocument, FormDFiling]]) -> None:
-        store_records(self._store, batch, self._counts, DATASET_PARSER_VERSION, self._on_document)
-
-    def __exit__(self, *_exc: object) -> None:
-        return None
-
-
-class _BatchWriter:
-    """Stores batches on one background thread while the caller reads the next rows.
-
-    Reading an archive is Python work; storing a batch is partly the database's own (SQLite's
-    engine, PostgreSQL's server, both outside the GIL), so the two overlap. One batch waits at most
-    (the queue holds one), so memory stays flat. Leaving the ``with`` block stores what was put
-    (also on Ctrl-C: the batch in hand is committed, as everywhere) and re-raises a writer's error.
-    """
-
-    def __init__(self, store: Store, counts: RunCounts, on_document: Callable[[], None] | None) -> None:
-        self._store = store
-        self._counts = counts
-        self._on_document = on_document
-        self._queue: queue.Queue[list[tuple[RawDocument, FormDFiling]] | None] = queue.Queue(maxsize=1)
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="dataset-writer", daemon=True)
-
-    def __enter__(self) -> _BatchWriter:
-        self._thread.start()
-        return self
-
-    def put(self, batch: list[tuple[RawDocument, FormDFiling]]) -> None:
-        self._raise_if_failed()
-        self._queue.put(batch)
-
-    def _run(self) -> None:
-        while (batch := self._queue.get()) is not None:
-            if self._error is not None:
-                continue  # drain: the caller stops at its next put
-            try:
-                store_records(self._store, batch, self._counts, DATASET_PARSER_VERSION, self._on_document)
-            except BaseException as exc:
-                self._error = exc
-
-    def _raise_if_failed(self) -> None:
-        if self._error is not None:
-            raise self._error
-
-    def __exit__(self, *_exc: object) -> None:
-        self._queue.put(None)
-        self._thread.join()
-        self._raise_if_failed()
 
 
 def _record_archive_failure(ctx: PipelineContext, ref: DatasetArchiveRef, reason: str) -> None:

@@ -14,8 +14,9 @@ from pathlib import Path
 from edgar_ingest.errors import ConfigError, ParseError
 from edgar_ingest.parse import PARSER_VERSION, parse_document
 from edgar_ingest.records import FormDFiling, RawDocument, RunCounts
-from edgar_ingest.store import OutcomeStatus, Store
+from edgar_ingest.store import Outcome, OutcomeStatus, Store
 from edgar_ingest.store.limits import storable_reason
+from edgar_ingest.store.prepare import PreparedFiling
 
 DOCUMENT_SUFFIXES = frozenset({".xml", ".txt", ".nc"})
 BATCH_SIZE = 500
@@ -171,7 +172,28 @@ def store_records(
     on_document: Callable[[], None] | None,
 ) -> None:
     """Store one batch of parsed records (one transaction) and count every outcome."""
-    for (raw, _), outcome in zip(batch, store.save_many(batch, parser_version), strict=True):
+    _count_outcomes(store, batch, store.save_many(batch, parser_version), counts, on_document)
+
+
+def store_prepared_records(
+    store: Store,
+    batch: list[tuple[RawDocument, PreparedFiling]],
+    counts: RunCounts,
+    parser_version: str,
+    on_document: Callable[[], None] | None,
+) -> None:
+    """``store_records`` for filings prepared already (``Store.filing_preparer``)."""
+    _count_outcomes(store, batch, store.save_prepared(batch, parser_version), counts, on_document)
+
+
+def _count_outcomes(
+    store: Store,
+    batch: Sequence[tuple[RawDocument, object]],
+    outcomes: list[Outcome],
+    counts: RunCounts,
+    on_document: Callable[[], None] | None,
+) -> None:
+    for (raw, _), outcome in zip(batch, outcomes, strict=True):
         if outcome.status is OutcomeStatus.FAILED:
             counts.add_failure(raw.source_url, outcome.reason or "could not be stored")
         elif outcome.status is OutcomeStatus.INSERTED:

@@ -390,6 +390,19 @@ def _rewrite_member(archive: Path, member: str, old: str, new: str) -> bytes:
     return out.read_bytes()
 
 
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux's /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
 def test_a_load_killed_mid_way_and_rerun_gives_the_database_of_one_clean_run(
     tmp_path: Path, server: FakeEdgar, database_url: str
 ) -> None:
@@ -411,9 +424,15 @@ def test_a_load_killed_mid_way_and_rerun_gives_the_database_of_one_clean_run(
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and scalar(database_url, "SELECT count(*) FROM filings") < 1000:
         time.sleep(0.05)
+    workers = _children(first.pid)  # the process reading the archive for it
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=10)
     assert 1000 <= scalar(database_url, "SELECT count(*) FROM filings") < 6000
+    assert workers, "the archive is read by a worker process"
+    deadline = time.monotonic() + 30
+    while any(Path(f"/proc/{pid}").exists() for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers), "a worker outlived its loader"
     assert scalar(database_url, "SELECT count(*) FROM dataset_archives WHERE completed_at IS NULL") == 1
 
     second = run_cli(env, *args)

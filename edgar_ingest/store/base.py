@@ -82,6 +82,12 @@ class StoreBase:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    @property
+    def dialect_spec(self) -> str:
+        """The dialect and driver, as a URL names them (``postgresql+psycopg``): what another
+        process needs to bind values as this store does (``prepare``)."""
+        return f"{self.engine.dialect.name}+{self.engine.dialect.driver}"
+
     def close(self) -> None:
         self.engine.dispose()
 

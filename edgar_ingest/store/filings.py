@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection
 
 from edgar_ingest.records import SOURCE_FILING, FormDFiling, RawDocument
 from edgar_ingest.store.base import _chunks, _failures, _filings
+from edgar_ingest.store.copy_rows import CopyRows, with_filing_id
 from edgar_ingest.store.inserts import Row, RowLayout
 from edgar_ingest.store.ledger import Ledger
 from edgar_ingest.store.limits import RowCheck, storable_reason
@@ -186,9 +187,8 @@ class FilingWrites(Ledger):
         (connection lost, disk full, locked) is raised.
         A filing key seen twice in a batch is written in order (the later one wins).
         """
-        preparer = self.filing_preparer()
-        prepared = [(raw, preparer.prepare(filing, raw.sha256)) for raw, filing in items]
-        return self.save_prepared(prepared, parser_version)
+        prepared = self.filing_preparer().prepare_many([(filing, raw.sha256) for raw, filing in items])
+        return self.save_prepared(list(zip([raw for raw, _ in items], prepared, strict=True)), parser_version)
 
     def save_prepared(
         self, items: Sequence[tuple[RawDocument, PreparedFiling]], parser_version: str
@@ -373,12 +373,30 @@ class FilingWrites(Ledger):
                     filing_ids[p.filing_key] = old.id
                 replaced = {old.raw_document_id for p, old in updates} - set(raw_ids.values())
                 self._delete_unreferenced_raw(conn, sorted(replaced))
-            for index, layout in enumerate(CHILD_LAYOUTS):
-                # The prepared rows hold 0 where the filing's id goes.
-                child_rows = [
-                    (filing_ids[p.filing_key], *row[1:]) for p in written for row in p.filing.children[index]
-                ]
-                self._rows.insert(conn, layout, child_rows, bound=True)
+            # A prepared row's first value stands for the filing's id.
+            if self.dialect == "postgresql":
+                copies: list[CopyRows] = []
+                for p in written:
+                    copy = p.filing.children
+                    assert isinstance(copy, CopyRows)  # what a PostgreSQL store's preparer makes
+                    with_filing_id(copy, filing_ids[p.filing_key])
+                    copies.append(copy)
+                for index, layout in enumerate(CHILD_LAYOUTS):
+                    parts = [
+                        memoryview(c.data)[c.bounds[index] : c.bounds[index + 1]]
+                        for c in copies
+                        if c.bounds[index] != c.bounds[index + 1]
+                    ]
+                    self._rows.copy_in(conn, layout, parts)
+            else:
+                lists: list[tuple[int, tuple[Sequence[Row], ...]]] = []
+                for p in written:
+                    own = p.filing.children
+                    assert not isinstance(own, CopyRows)  # what a SQLite store's preparer makes
+                    lists.append((filing_ids[p.filing_key], own))
+                for index, layout in enumerate(CHILD_LAYOUTS):
+                    child_rows = [(filing_id, *row[1:]) for filing_id, own in lists for row in own[index]]
+                    self._rows.insert(conn, layout, child_rows, bound=True)
         self._resolve_failures_for(conn, batch, now)
         return outcomes
 

@@ -172,6 +172,23 @@ class RowWriter:
             marks = ", ".join([self._placeholder] * len(layout.columns))
             conn.exec_driver_sql(f"INSERT INTO {table} ({columns}) VALUES ({marks})", values)
 
+    def copy_in(
+        self, conn: Connection, layout: RowLayout, data: Sequence[bytes | bytearray | memoryview]
+    ) -> None:
+        """Insert rows given as binary COPY data (``copy_rows``: without signature and trailer),
+        PostgreSQL only; nothing when there is none."""
+        if not data:
+            return
+        from edgar_ingest.store.copy_rows import COPY_SIGNATURE, COPY_TRAILER
+
+        table = self._quote(layout.table.name)
+        columns = ", ".join(self._quote(c) for c in layout.columns)
+        self._copy_data(
+            conn,
+            f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)",
+            [COPY_SIGNATURE, *data, COPY_TRAILER],
+        )
+
     def insert_new(self, conn: Connection, layout: RowLayout, rows: Sequence[Row]) -> int:
         """Insert the rows that conflict with no stored row (a unique key another writer stored
         meanwhile); how many were inserted.
@@ -306,13 +323,27 @@ class RowWriter:
         return [types[column] for column in layout.columns]
 
     def _copy(self, conn: Connection, sql: str, rows: Sequence[Row], oids: list[int]) -> None:
+        def write(copy: Any) -> None:
+            copy.set_types(oids)
+            for row in rows:
+                copy.write_row(row)
+
+        self._run_copy(conn, sql, write)
+
+    def _copy_data(
+        self, conn: Connection, sql: str, blocks: Sequence[bytes | bytearray | memoryview]
+    ) -> None:
+        def write(copy: Any) -> None:
+            copy.write(b"".join(blocks))
+
+        self._run_copy(conn, sql, write)
+
+    def _run_copy(self, conn: Connection, sql: str, write: Callable[[Any], None]) -> None:
         dbapi = self._dialect.loaded_dbapi
         driver_connection: Any = conn.connection.driver_connection
         try:
             with driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
-                copy.set_types(oids)
-                for row in rows:
-                    copy.write_row(row)
+                write(copy)
         except dbapi.Error as exc:
             # What SQLAlchemy raises for a failed statement (e.g. IntegrityError wrapping the
             # driver's NotNullViolation), so that a bad document is told from a broken database;
