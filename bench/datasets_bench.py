@@ -1,6 +1,6 @@
 """Data-set load speed: a synthetic quarter archive read and stored into SQLite and PostgreSQL.
 
-    python bench/datasets_bench.py [--count 60000] [--postgres-url URL]
+    python bench/datasets_bench.py [--count 60000] [--repeat N] [--postgres-url URL]
 
 Builds one archive in the SEC's 2026 column layout (``tests/dataset_builder.py``, filings varied
 from the project's fixtures by ``datasets_parse_bench.synthetic_filings``: issuers, related
@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import sys
 import tempfile
 import time
@@ -79,6 +80,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--count", type=int, default=60_000, help="filings in the archive (default 60000)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per database; median (default 1)")
     parser.add_argument("--postgres-url", default=os.environ.get("EDGAR_INGEST_TEST_POSTGRES_URL"))
     parser.add_argument("--child", choices=("sqlite", "postgresql"), help=argparse.SUPPRESS)
     parser.add_argument("--archive", type=Path, help=argparse.SUPPRESS)
@@ -99,14 +101,26 @@ def main() -> None:
             f"{'database':<11}{'filings':>8}{'load/s':>9}{'load s':>8}{'reload/s':>10}"
             f"{'peak RSS MB (loader + worker)':>31}"
         )
-        for database in databases:
-            r = run_child(__file__, database, args.postgres_url, "--archive", str(archive))
-            print(
-                f"{database:<11}{int(r['count']):>8}{r['load_per_s']:>9.0f}{r['load_s']:>8.1f}"
-                f"{r['reload_per_s']:>10.0f}"
-                f"{r['peak_rss_mb'] + r['worker_peak_rss_mb']:>13.0f} ({r['peak_rss_mb']:.0f} + "
-                f"{r['worker_peak_rss_mb']:.0f})"
-            )
+        runs: dict[str, list[dict[str, float]]] = {database: [] for database in databases}
+        for _ in range(args.repeat):
+            # Alternated, so that a noisy minute of a shared machine falls on both databases.
+            for database in databases:
+                r = run_child(__file__, database, args.postgres_url, "--archive", str(archive))
+                runs[database].append(r)
+                print(
+                    f"{database:<11}{int(r['count']):>8}{r['load_per_s']:>9.0f}{r['load_s']:>8.1f}"
+                    f"{r['reload_per_s']:>10.0f}"
+                    f"{r['peak_rss_mb'] + r['worker_peak_rss_mb']:>13.0f} ({r['peak_rss_mb']:.0f} + "
+                    f"{r['worker_peak_rss_mb']:.0f})",
+                    flush=True,
+                )
+        if args.repeat > 1:
+            for database, results in runs.items():
+                rates = sorted(r["load_per_s"] for r in results)
+                print(
+                    f"{database}: median load {statistics.median(rates):,.0f}/s "
+                    f"(min {rates[0]:,.0f}, max {rates[-1]:,.0f}, {len(rates)} runs)"
+                )
 
 
 if __name__ == "__main__":

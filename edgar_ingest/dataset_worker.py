@@ -174,6 +174,9 @@ class PreparedArchive:
             self._stderr.close()
 
 
+# Batches taken off the pipe and waiting for the loader (~1.5 MB each): room for the worker to
+# run ahead while the database is slower for a moment (an index page split, a checkpoint).
+_READ_AHEAD: Final = 2
 _NO_FRAME: Final = ("", None)  # never read: ``_read_frame`` gives a message or None
 
 
@@ -183,7 +186,7 @@ def _read_ahead(stream: IO[bytes]) -> Iterator[tuple[str, Any] | None]:
     The thread stops after the end of the stream (None) or an "end" message; it is a daemon,
     blocked at most on a pipe that the loader closes when it leaves (``__exit__``).
     """
-    ready: queue.Queue[tuple[str, Any] | BaseException | None] = queue.Queue(maxsize=1)
+    ready: queue.Queue[tuple[str, Any] | BaseException | None] = queue.Queue(maxsize=_READ_AHEAD)
 
     def read() -> None:
         while True:

@@ -32,7 +32,7 @@ from edgar_ingest.store.base import _chunks, _failures, _filings
 from edgar_ingest.store.copy_rows import CopyRows, with_filing_id
 from edgar_ingest.store.inserts import Row, RowLayout
 from edgar_ingest.store.ledger import Ledger
-from edgar_ingest.store.limits import RowCheck, storable_reason
+from edgar_ingest.store.limits import ColumnValueError, RowCheck, storable_reason
 from edgar_ingest.store.prepare import (
     FilingPreparer,
     PreparedFiling,
@@ -187,7 +187,10 @@ class FilingWrites(Ledger):
         (connection lost, disk full, locked) is raised.
         A filing key seen twice in a batch is written in order (the later one wins).
         """
-        prepared = self.filing_preparer().prepare_many([(filing, raw.sha256) for raw, filing in items])
+        # Keys and digests now; rows only for the filings written (most of a reparse is not).
+        prepared = self.filing_preparer().prepare_many(
+            [(filing, raw.sha256) for raw, filing in items], rows=False
+        )
         return self.save_prepared(list(zip([raw for raw, _ in items], prepared, strict=True)), parser_version)
 
     def save_prepared(
@@ -327,6 +330,7 @@ class FilingWrites(Ledger):
                 outcomes.append(Outcome(OutcomeStatus.UPDATED, p.filing_key))
         inserts.sort(key=lambda p: p.filing_key)  # one order for every writer (see ``_write``)
         written = inserts + [p for p, _ in updates]
+        self._complete(written)
         if written:
             raw_ids = self._store_raw_documents(conn, [p.raw for p in written], now)
             offering_keys = self._offering_keys(conn, written)
@@ -399,6 +403,18 @@ class FilingWrites(Ledger):
                     self._rows.insert(conn, layout, child_rows, bound=True)
         self._resolve_failures_for(conn, batch, now)
         return outcomes
+
+    def _complete(self, written: list[_Prepared]) -> None:
+        """Build the rows of filings prepared without them; a filing whose values cannot be
+        stored fails the write (``save_prepared`` then writes each filing alone)."""
+        if not any(p.filing.record is not None for p in written):
+            return
+        for p, done in zip(
+            written, self.filing_preparer().complete([p.filing for p in written]), strict=True
+        ):
+            if done.refusal is not None:
+                raise ColumnValueError(done.refusal)
+            p.filing = done
 
     def _offering_keys(self, conn: Connection, batch: list[_Prepared]) -> dict[str, str]:
         """File number, else the offering of the previous accession when stored, else a fallback."""

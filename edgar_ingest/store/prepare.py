@@ -62,6 +62,8 @@ class PreparedFiling(NamedTuple):
     record_values: Row
     children: tuple[Sequence[Row], ...] | CopyRows
     refusal: str | None = None
+    # Set while the rows are still to be built (``prepare_many(..., rows=False)``): the record.
+    record: FormDFiling | None = None
 
 
 def is_document_error(exc: BaseException) -> bool:
@@ -109,28 +111,77 @@ class FilingPreparer:
         """
         return self.prepare_many([(filing, sha256)])[0]
 
-    def prepare_many(self, items: Sequence[tuple[FormDFiling, str]]) -> list[PreparedFiling]:
+    def prepare_many(
+        self, items: Sequence[tuple[FormDFiling, str]], *, rows: bool = True
+    ) -> list[PreparedFiling]:
         """``prepare`` for many filings at once, in order (their rows checked and bound together:
-        a batch's rows share values, e.g. True, False and a date, that bind once)."""
+        a batch's rows share values, e.g. True, False and a date, that bind once).
+
+        With ``rows=False`` only the keys and digests are made, and each filing keeps its record
+        for ``complete``: a store that finds most filings unchanged (a reparse) builds rows only
+        for those it writes.
+        """
+        keyed = [(filing, filing_key_for(filing, sha256)) for filing, sha256 in items]
         try:
-            return self._prepare_together(items)
+            return self._prepare_together(keyed, with_rows=rows)
         except Exception as exc:
             if not is_document_error(exc):
                 raise
         # Some filing cannot be stored: prepare each alone, so that only those are refused.
-        prepared = []
-        for filing, sha256 in items:
-            key = filing_key_for(filing, sha256)
-            try:
-                prepared.append(self._prepare_together([(filing, sha256)])[0])
-            except Exception as exc:
-                if not is_document_error(exc):
-                    raise
-                prepared.append(self._refused(filing, key, exc))
-        return prepared
+        return [self._prepare_alone(filing, key) for filing, key in keyed]
 
-    def _prepare_together(self, items: Sequence[tuple[FormDFiling, str]]) -> list[PreparedFiling]:
-        """Every filing prepared, or the first document error raised."""
+    def complete(self, prepared: Sequence[PreparedFiling]) -> list[PreparedFiling]:
+        """The filings with their rows built (those prepared with ``rows=False``); a filing
+        whose values cannot be stored comes back refused."""
+        pending = [p for p in prepared if p.record is not None]
+        if not pending:
+            return list(prepared)
+        keyed = [(p.record, p.filing_key) for p in pending if p.record is not None]
+        digests = [(p.digest, p.document_digest) for p in pending]
+        try:
+            built = self._prepare_together(keyed, with_rows=True, digests=digests)
+        except Exception as exc:
+            if not is_document_error(exc):
+                raise
+            built = [self._prepare_alone(filing, key) for filing, key in keyed]
+        done = iter(built)
+        return [next(done) if p.record is not None else p for p in prepared]
+
+    def _prepare_alone(self, filing: FormDFiling, key: str) -> PreparedFiling:
+        try:
+            return self._prepare_together([(filing, key)], with_rows=True)[0]
+        except Exception as exc:
+            if not is_document_error(exc):
+                raise
+            return self._refused(filing, key, exc)
+
+    def _prepare_together(
+        self,
+        items: Sequence[tuple[FormDFiling, str]],
+        *,
+        with_rows: bool,
+        digests: Sequence[tuple[str, str]] | None = None,
+    ) -> list[PreparedFiling]:
+        """Every filing prepared (``items``: each record and its key), or the first document
+        error raised. ``digests``, when given, are the records' (computed already)."""
+        if not with_rows:
+            return [
+                PreparedFiling(
+                    filing_key=key,
+                    accession_number=filing.accession_number,
+                    source=filing.source,
+                    file_number=filing.file_number,
+                    previous_accession_number=filing.document.offering.previous_accession_number,
+                    digest=digest,
+                    document_digest=document_digest,
+                    record_values=(),
+                    children=(),
+                    record=filing,
+                )
+                for (filing, key), (digest, document_digest) in zip(
+                    items, [record_digests(filing) for filing, _ in items], strict=True
+                )
+            ]
         records = [filing_record_values(filing) for filing, _ in items]
         children = ChildRows()
         for position, (filing, _) in enumerate(items):
@@ -140,7 +191,8 @@ class FilingPreparer:
         for check, rows in zip(_CHILD_CHECKS, children.rows.values(), strict=True):
             if rows:
                 check.check(rows)
-        digests = [record_digests(filing) for filing, _ in items]
+        if digests is None:
+            digests = [record_digests(filing) for filing, _ in items]
         bind = self._rows.bind
         bound_records = bind(RECORD_LAYOUT, records)
         # Each filing's bound rows, per layout (as COPY data on PostgreSQL).
@@ -156,7 +208,7 @@ class FilingPreparer:
             per_filing = list(lists)
         return [
             PreparedFiling(
-                filing_key=filing_key_for(filing, sha256),
+                filing_key=key,
                 accession_number=filing.accession_number,
                 source=filing.source,
                 file_number=filing.file_number,
@@ -166,7 +218,7 @@ class FilingPreparer:
                 record_values=record,
                 children=own,
             )
-            for (filing, sha256), (digest, document_digest), record, own in zip(
+            for (filing, key), (digest, document_digest), record, own in zip(
                 items, digests, bound_records, per_filing, strict=True
             )
         ]
