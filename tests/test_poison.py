@@ -35,7 +35,7 @@ from edgar_ingest.offline import parse_and_store
 from edgar_ingest.parse import PARSER_VERSION, parse_document
 from edgar_ingest.records import FormDFiling, RawDocument, RunCounts
 from edgar_ingest.store import OutcomeStatus, Store
-from edgar_ingest.store.filings import _is_document_error
+from edgar_ingest.store.prepare import is_document_error
 
 DAY = date(2024, 1, 2)
 ET = ZoneInfo("America/New_York")
@@ -463,7 +463,7 @@ def test_a_string_too_big_for_sqlite_is_a_document_error(tmp_path: Path) -> None
     ids=lambda v: type(getattr(v, "orig", v)).__name__ if isinstance(v, Exception) else str(v),
 )
 def test_only_errors_of_the_database_itself_stop_a_batch(error: Exception, is_document: bool) -> None:
-    assert _is_document_error(error) is is_document
+    assert is_document_error(error) is is_document
 
 
 # --------------------------------------------------------------------------- the parse step

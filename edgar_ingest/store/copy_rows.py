@@ -49,7 +49,7 @@ class CopyRows(NamedTuple):
 
     ``data`` holds the rows of ``CHILD_LAYOUTS[0]``, then those of the next layout, and so on:
     layout ``i``'s rows are ``data[bounds[i]:bounds[i + 1]]``; ``starts`` is where each row begins.
-    One object a filing, as it crosses a pipe (nine would cost ~5 us more to pickle and unpickle).
+    One object a filing, as it crosses a pipe: fewer objects to pickle and unpickle than one a layout.
     """
 
     data: bytearray

@@ -142,11 +142,6 @@ def _storable_accession(filing: PreparedFiling) -> str | None:
     return accession if accession is not None and len(accession) <= 20 and "\x00" not in accession else None
 
 
-# Kept under their old names for callers of this module.
-_describe = describe_error
-_is_document_error = is_document_error
-
-
 # What PostgreSQL raises when a write met another writer's transaction: a unique violation (the
 # other stored the same row first), a deadlock or a serialization failure. Written again, the
 # batch finds the other's rows; past this many attempts the error is raised as before.

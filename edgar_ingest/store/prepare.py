@@ -95,6 +95,30 @@ def describe_error(exc: BaseException) -> str:
     return first_line[:500]
 
 
+def _prepared(
+    filing: FormDFiling,
+    key: str,
+    digests: tuple[str, str],
+    record_values: Row,
+    children: tuple[Sequence[Row], ...] | CopyRows,
+    *,
+    record: FormDFiling | None = None,
+) -> PreparedFiling:
+    """A ``PreparedFiling`` of ``filing``: what the store reads of the record, and the rows."""
+    return PreparedFiling(
+        filing_key=key,
+        accession_number=filing.accession_number,
+        source=filing.source,
+        file_number=filing.file_number,
+        previous_accession_number=filing.document.offering.previous_accession_number,
+        digest=digests[0],
+        document_digest=digests[1],
+        record_values=record_values,
+        children=children,
+        record=record,
+    )
+
+
 class FilingPreparer:
     """Prepares filings for one dialect (its bind processors are the ones the store's engine uses)."""
 
@@ -166,21 +190,8 @@ class FilingPreparer:
         error raised. ``digests``, when given, are the records' (computed already)."""
         if not with_rows:
             return [
-                PreparedFiling(
-                    filing_key=key,
-                    accession_number=filing.accession_number,
-                    source=filing.source,
-                    file_number=filing.file_number,
-                    previous_accession_number=filing.document.offering.previous_accession_number,
-                    digest=digest,
-                    document_digest=document_digest,
-                    record_values=(),
-                    children=(),
-                    record=filing,
-                )
-                for (filing, key), (digest, document_digest) in zip(
-                    items, [record_digests(filing) for filing, _ in items], strict=True
-                )
+                _prepared(filing, key, digest, (), (), record=filing)
+                for (filing, key), digest in zip(items, [record_digests(f) for f, _ in items], strict=True)
             ]
         records = [filing_record_values(filing) for filing, _ in items]
         children = ChildRows()
@@ -207,18 +218,8 @@ class FilingPreparer:
                     lists[row[0]][index].append(row)
             per_filing = list(lists)
         return [
-            PreparedFiling(
-                filing_key=key,
-                accession_number=filing.accession_number,
-                source=filing.source,
-                file_number=filing.file_number,
-                previous_accession_number=filing.document.offering.previous_accession_number,
-                digest=digest,
-                document_digest=document_digest,
-                record_values=record,
-                children=own,
-            )
-            for (filing, key), (digest, document_digest), record, own in zip(
+            _prepared(filing, key, digest, record, own)
+            for (filing, key), digest, record, own in zip(
                 items, digests, bound_records, per_filing, strict=True
             )
         ]
