@@ -105,3 +105,31 @@ def test_the_eta_covers_filings_expected_but_not_listed_yet() -> None:
     assert "10/10 (+~30) filings done" in out.getvalue()
     progress.expect(0)
     assert progress.eta_seconds == 0
+
+
+def test_progress_off_a_tty_logs_at_most_one_line_per_interval_however_fast_filings_come() -> None:
+    clock = FakeClock()
+    out = io.StringIO()
+    progress = Progress(stream=out, is_tty=False, every=100, min_interval_s=10, clock=clock)
+    progress.add_total(100_000)
+    for _ in range(200):  # 100,000 filings in 25 s, 4,000 a second, as a data-set load stores them
+        clock.now += 0.125
+        progress.advance(500)
+    lines = out.getvalue().splitlines()
+    # The first line at once (the run is alive), then one per 10 s: 3 lines, not 1,000.
+    assert [line.split(" filings done")[0] for line in lines] == [
+        "progress | 500/100000",
+        "progress | 40500/100000",
+        "progress | 80500/100000",
+    ]
+
+
+def test_progress_off_a_tty_still_logs_every_n_filings_when_they_come_slowly() -> None:
+    clock = FakeClock()
+    out = io.StringIO()
+    progress = Progress(stream=out, is_tty=False, every=100, clock=clock)
+    progress.add_total(300)
+    for _ in range(300):  # 10 filings a second: the pace of fetching at the SEC's limit
+        clock.now += 0.1
+        progress.advance()
+    assert len(out.getvalue().splitlines()) == 3
