@@ -160,7 +160,9 @@ def ingest_refs(
                     continue
                 consecutive_failures = 0
                 if raw is None:
-                    _record_fetch_failure(ctx, ref, "listed in the index but EDGAR has no such file")
+                    # Not "listed in the index": reconcile --sample fetches filings known from a
+                    # data set, which no index listed in this run. The path tells what was asked.
+                    _record_fetch_failure(ctx, ref, f"EDGAR has no such file: {ref.path} was not found")
                     continue
                 ctx.counts.fetched += 1
                 pending.append((ref, raw))

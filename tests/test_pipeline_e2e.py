@@ -419,6 +419,8 @@ def test_failures_retry_refetches_what_never_arrived_and_reparses_what_is_stored
     assert "failed 2" in first.stdout
     listed = run_cli(env, "failures", "--format", "json")
     assert {f["stage"] for f in json.loads(listed.stdout)} == {"fetch", "parse"}
+    fetch_failure = next(f for f in json.loads(listed.stdout) if f["stage"] == "fetch")
+    assert fetch_failure["reason"] == f"EDGAR has no such file: {specs[0].path} was not found"
 
     # The stored bytes of the malformed document cannot change by re-parsing: it stays failed,
     # while the filing that never arrived is fetched again now that EDGAR has it.
