@@ -29,6 +29,7 @@ from edgar_ingest import datasets, discover
 from edgar_ingest.dataset_worker import ArchiveJob, PreparedArchive
 from edgar_ingest.errors import FetchError, RateLimitBlockedError, UndeclaredUserAgentError
 from edgar_ingest.fetch import fetch_dataset_archive
+from edgar_ingest.interrupts import uninterrupted
 from edgar_ingest.offline import store_prepared_records
 from edgar_ingest.parse import PARSER_VERSION
 from edgar_ingest.pipeline import PipelineContext, RunAborted, backfill_quarters, quarter_range, quarters
@@ -256,12 +257,13 @@ def load_archive_rows(
                     read += 1
                     counts.discovered += 1
                     reason = f"{item.archive} {item.table} line {item.line}: {item.reason}"
-                    store.record_failure(
-                        load.url, reason, stage="dataset", accession_number=item.accession_number
-                    )
-                    counts.add_failure(
-                        item.accession_number or f"{item.archive}:{item.table}:{item.line}", reason
-                    )
+                    with uninterrupted():  # recorded and counted, or neither
+                        store.record_failure(
+                            load.url, reason, stage="dataset", accession_number=item.accession_number
+                        )
+                        counts.add_failure(
+                            item.accession_number or f"{item.archive}:{item.table}:{item.line}", reason
+                        )
         if batch:
             store_prepared_records(store, batch, counts, DATASET_PARSER_VERSION, on_document)
     return read

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from edgar_ingest.errors import ConfigError, ParseError
+from edgar_ingest.interrupts import uninterrupted
 from edgar_ingest.parse import PARSER_VERSION, parse_document
 from edgar_ingest.records import FormDFiling, RawDocument, RunCounts
 from edgar_ingest.store import Outcome, OutcomeStatus, Store
@@ -171,8 +172,10 @@ def store_records(
     parser_version: str,
     on_document: Callable[[], None] | None,
 ) -> None:
-    """Store one batch of parsed records (one transaction) and count every outcome."""
-    _count_outcomes(store, batch, store.save_many(batch, parser_version), counts, on_document)
+    """Store one batch of parsed records (one transaction) and count every outcome; a stop
+    (Ctrl-C) waits for the counting, so that a run's counts are what it stored."""
+    with uninterrupted():
+        _count_outcomes(store, batch, store.save_many(batch, parser_version), counts, on_document)
 
 
 def store_prepared_records(
@@ -183,7 +186,8 @@ def store_prepared_records(
     on_document: Callable[[], None] | None,
 ) -> None:
     """``store_records`` for filings prepared already (``Store.filing_preparer``)."""
-    _count_outcomes(store, batch, store.save_prepared(batch, parser_version), counts, on_document)
+    with uninterrupted():
+        _count_outcomes(store, batch, store.save_prepared(batch, parser_version), counts, on_document)
 
 
 def _count_outcomes(

@@ -30,6 +30,7 @@ from edgar_ingest.errors import (
 )
 from edgar_ingest.fetch import fetch_filing
 from edgar_ingest.http import EdgarClient
+from edgar_ingest.interrupts import uninterrupted
 from edgar_ingest.offline import parse_and_store
 from edgar_ingest.progress import Progress
 from edgar_ingest.records import FilingRef, RawDocument, RunCounts
@@ -186,13 +187,14 @@ def ingest_refs(
 
 
 def _record_fetch_failure(ctx: PipelineContext, ref: FilingRef, reason: str) -> None:
-    ctx.store.record_failure(
-        source=ctx.client.archive_url(ref.path),
-        reason=reason,
-        stage="fetch",
-        accession_number=ref.accession_number,
-    )
-    ctx.counts.add_failure(ref.accession_number, reason)
+    with uninterrupted():  # recorded and counted, or neither
+        ctx.store.record_failure(
+            source=ctx.client.archive_url(ref.path),
+            reason=reason,
+            stage="fetch",
+            accession_number=ref.accession_number,
+        )
+        ctx.counts.add_failure(ref.accession_number, reason)
     ctx.progress.advance()
 
 

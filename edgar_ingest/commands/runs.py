@@ -28,6 +28,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from edgar_ingest.errors import LockHeldError
+from edgar_ingest.interrupts import in_uninterrupted_section
 from edgar_ingest.records import RunCounts
 from edgar_ingest.store import Lock, Store
 from edgar_ingest.store.engine import troubled_error
@@ -154,7 +155,8 @@ def stop_on_signals(engine: Engine) -> Iterator[None]:
     A long-running process writes again after the stop (the runs it closes, the lock it frees):
     an interrupt between a write transaction's BEGIN and the return of its connection could leave
     SQLite's write lock held, and those writes would then wait out the busy timeout. So while the
-    main thread is in a transaction the signal is sent again a moment later; a transaction lasts
+    main thread is in a transaction, or in a section that writes and then counts what it wrote
+    (``interrupts.uninterrupted``), the signal is sent again a moment later; either lasts
     milliseconds. Only the first signal counts: the stop that follows is not interrupted again.
     """
     main = threading.get_ident()
@@ -177,7 +179,7 @@ def stop_on_signals(engine: Engine) -> Iterator[None]:
         nonlocal stopping, retries
         if stopping:
             return
-        if depth > 0 and retries < SIGNAL_MAX_RETRIES:
+        if (depth > 0 or in_uninterrupted_section()) and retries < SIGNAL_MAX_RETRIES:
             retries += 1
             threading.Timer(SIGNAL_RETRY_S, _resend, (signum, closed)).start()
             return
