@@ -164,6 +164,8 @@ def _load_archive(
             _record_archive_failure(ctx, ref, str(exc))
             return False
         if ctx.store.dataset_load_covered(download.sha256, lo, hi):
+            # Found and already stored, as the indexes road counts a listed filing it has.
+            ctx.counts.discovered += count
             ctx.counts.skipped += count
             ctx.report("archive", file=ref.name, skipped="already loaded (same bytes, same range)")
             return True

@@ -214,6 +214,7 @@ def test_a_rerun_skips_an_archive_already_loaded_and_a_republished_one_updates_o
     again = run_cli(env, *args)
     report = json.loads(again.stdout.splitlines()[0])
     assert report["inserted"] == report["updated"] == report["unchanged"] == 0
+    assert report["discovered"] == report["skipped"] == 30, "found again, and skipped as stored"
     assert scalar(database_url, "SELECT count(*) FROM dataset_archives") == 1
 
     changed = [_with_sold(r, "123456") if i in (3, 7) else r for i, r in enumerate(records)]
