@@ -7,6 +7,7 @@
 - ``backfill`` covers a half-open date range through the quarterly indexes (or the submissions
   API for given CIKs) and never touches the sync checkpoint. It resumes by skipping what is
   stored: a run killed at any point loses at most the filings in flight, which are fetched again.
+  Neither reports success when the host has no index at all where EDGAR surely has one.
 - Requests overlap on a small pool of worker threads (the shared RateLimiter paces them); parsing
   and storing happen on the calling thread, so the database has a single writer.
 """
@@ -18,8 +19,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
+from zoneinfo import ZoneInfo
 
 from edgar_ingest import discover
 from edgar_ingest.errors import (
@@ -45,6 +47,10 @@ MAX_CONSECUTIVE_FETCH_FAILURES = 5
 # absent days older than this, and none present, mean the base URL is not EDGAR.
 INDEX_SURELY_BUILT_AFTER = timedelta(days=2)
 WRONG_HOST_ABSENT_DAYS = 3
+# A quarter's master.idx exists from the night of its first business day (New Year's Day and a
+# weekend can put that on the 4th): a week after the quarter began, EDGAR surely has it.
+QUARTER_INDEX_SURELY_BUILT_AFTER = timedelta(days=7)
+EASTERN = ZoneInfo("America/New_York")  # EDGAR dates its indexes in US/Eastern
 
 
 class RunAborted(Exception):
@@ -290,24 +296,58 @@ def run_backfill(ctx: PipelineContext, start: date, end: date, ciks: Sequence[st
 
 
 def backfill_quarters(
-    ctx: PipelineContext, start: date, end: date, quarter_list: Sequence[tuple[int, int]]
+    ctx: PipelineContext,
+    start: date,
+    end: date,
+    quarter_list: Sequence[tuple[int, int]],
+    *,
+    today: date | None = None,
 ) -> None:
-    """The D and D/A filings of these quarters' indexes whose filing date is in [start, end)."""
+    """The D and D/A filings of these quarters' indexes whose filing date is in [start, end).
+
+    EDGAR has a quarterly index for every quarter since 1993: when none of these quarters has one
+    though some began long enough ago (``today``, US/Eastern, default now), the base URL is not
+    EDGAR and the run is aborted, rather than reported complete with nothing found.
+    """
     in_range = _date_filter(start, end)
+    absent: list[tuple[int, int]] = []
+    present = 0
     for index, (year, quarter) in enumerate(quarter_list):
         try:
             listing = discover.read_quarter(ctx.client, year, quarter)
         except (FetchError, MalformedDocumentError) as exc:
             raise RunAborted(f"the index of {year} Q{quarter} could not be read: {exc}") from exc
         if listing is None:
+            absent.append((year, quarter))
             ctx.report("quarter", quarter=f"{year}Q{quarter}", index="absent")
             continue
+        present += 1
         if listing.fallback is not None:
             ctx.progress.event("quarter", quarter=f"{year}Q{quarter}", fallback=listing.fallback)
         record_index_problems(ctx, listing)
         refs = [r for r in listing.refs if in_range(r)]
         ingest_refs(ctx, refs, partial(_expect_like_so_far, ctx, index + 1, len(quarter_list)))
         ctx.report("quarter", quarter=f"{year}Q{quarter}", filings=len(refs), **_bad_rows(listing))
+    problem = wrong_host_quarters_problem(
+        absent, present, today or datetime.now(EASTERN).date(), ctx.client.settings.base_url
+    )
+    if problem is not None:
+        raise RunAborted(problem)
+
+
+def wrong_host_quarters_problem(
+    absent: Sequence[tuple[int, int]], present: int, today: date, base_url: str
+) -> str | None:
+    """Why quarters of which none has an index must be read from the wrong host, or None."""
+    surely_built = [q for q in absent if quarter_range(*q)[0] + QUARTER_INDEX_SURELY_BUILT_AFTER <= today]
+    if present or not surely_built:
+        return None
+    first, last = absent[0], absent[-1]
+    return (
+        f"none of the {len(absent)} quarters from {first[0]}Q{first[1]} to {last[0]}Q{last[1]} has "
+        f"a quarterly index at {base_url}, though EDGAR has one for every quarter since 1993: "
+        "check EDGAR_INGEST_BASE_URL (--base-url)."
+    )
 
 
 def record_index_problems(ctx: PipelineContext, listing: discover.IndexListing) -> None:

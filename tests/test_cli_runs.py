@@ -2,8 +2,9 @@
 
 A sync that finds no daily index at all where EDGAR surely has them is pointed at the wrong host:
 it fails (exit 1) with the checkpoint unchanged, its report on stderr with the other
-diagnostics. ``history`` that matches nothing exits 1. ``ingest`` ends with the count of failed
-documents, names the files it skipped, and with ``--strict`` exits 1 when any failed.
+diagnostics; so does a backfill that finds no quarterly index at all. ``history`` that matches
+nothing exits 1. ``ingest`` ends with the count of failed documents, names the files it skipped,
+and with ``--strict`` exits 1 when any failed.
 """
 
 from __future__ import annotations
@@ -113,6 +114,35 @@ def test_days_too_recent_to_have_an_index_are_not_a_wrong_host(tmp_path: Path) -
 
     assert result.returncode == 0, result.stderr
     assert status(tmp_path)["checkpoint"] is None
+
+
+# --------------------------------------------------------------------------- backfill on the wrong host
+
+
+def test_a_backfill_that_finds_no_quarterly_index_at_all_fails_and_suggests_the_base_url(
+    tmp_path: Path,
+) -> None:
+    with FakeEdgar() as wrong_host:  # no data sets' page either: auto reads indexes for everything
+        result = cli(tmp_path, "backfill", "--start", "2023-07-01", "--end", "2024-04-01", server=wrong_host)
+
+    assert result.returncode == 1
+    assert "backfill failed:" in result.stderr
+    assert (
+        f"none of the 3 quarters from 2023Q3 to 2024Q1 has a quarterly index at {wrong_host.url}, "
+        "though EDGAR has one for every quarter since 1993: check EDGAR_INGEST_BASE_URL (--base-url)."
+    ) in result.stderr
+    assert [r["status"] for r in status(tmp_path)["last_runs"]] == ["failed"]
+
+
+def test_a_quarter_begun_this_week_without_an_index_yet_is_not_a_wrong_host() -> None:
+    from edgar_ingest.pipeline import QUARTER_INDEX_SURELY_BUILT_AFTER, wrong_host_quarters_problem
+
+    url = "http://127.0.0.1:9"
+    begun = datetime(2025, 1, 1).date()
+    assert wrong_host_quarters_problem([(2025, 1)], 0, begun + timedelta(days=3), url) is None
+    assert wrong_host_quarters_problem([(2025, 1)], 0, begun + QUARTER_INDEX_SURELY_BUILT_AFTER, url)
+    # Some quarter had an index: the host is EDGAR (an absent one is its own problem, not the host).
+    assert wrong_host_quarters_problem([(2024, 3)], 1, begun, url) is None
 
 
 def test_a_completed_sync_that_moved_nothing_says_the_checkpoint_is_unchanged(tmp_path: Path) -> None:
