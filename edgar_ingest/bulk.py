@@ -159,7 +159,13 @@ def _load_archive(
         return False
     try:
         try:
-            count = datasets.count_dataset_filings(download.path)
+            # The filings of the run's range only, when it cuts the quarter (progress, ETA, skips).
+            whole_quarter = (lo, hi) == (q_start, q_end)
+            count = (
+                datasets.count_dataset_filings(download.path)
+                if whole_quarter
+                else datasets.count_dataset_filings(download.path, lo, hi)
+            )
         except datasets.DatasetArchiveError as exc:
             _record_archive_failure(ctx, ref, str(exc))
             return False

@@ -502,3 +502,21 @@ def test_reconcile_without_a_database_says_so_and_creates_none(tmp_path: Path, s
     assert result.returncode == 1
     assert "There is no database" in result.stderr
     assert not path.exists()
+
+
+def test_a_range_that_cuts_a_quarter_counts_only_its_filings_when_it_loads_and_when_it_skips(
+    tmp_path: Path, server: FakeEdgar
+) -> None:
+    q1 = quarter_specs(2024, 1, 30)  # filed 2024-01-03 .. 2024-02-01
+    path = server.add_dataset_archive("2024q1_d.zip", archive_bytes(tmp_path, "2024q1_d.zip", records_of(q1)))
+    server.add_dataset_page(page(path))
+    env = cli_env(server, f"sqlite:///{tmp_path / 'e.db'}")
+    args = ("backfill", "--start", "2024-01-15", "--end", "2024-04-01", "--source", "datasets")
+    in_range = sum(1 for spec in q1 if spec.filed >= date(2024, 1, 15))
+
+    first = run_cli(env, *args, "--log-format", "json")
+    assert first.returncode == 0, first.stderr
+    progress = [json.loads(line) for line in first.stderr.splitlines()]
+    assert {p["total"] for p in progress if p["event"] == "archive"} == {in_range}, "the ETA's total"
+    again = json.loads(run_cli(env, *args, "--log-format", "json").stdout.splitlines()[0])
+    assert again["discovered"] == again["skipped"] == in_range

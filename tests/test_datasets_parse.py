@@ -858,7 +858,10 @@ def test_only_filings_in_the_half_open_date_range_are_read(tmp_path: Path) -> No
     assert [item for item in items if not isinstance(item, FormDFiling)] == []  # no orphans of the others
     assert len(filings_of(read_all(archive, start=date(2024, 1, 10)))) == 2
     assert len(filings_of(read_all(archive, end=date(2024, 1, 3)))) == 1
-    assert count_dataset_filings(archive) == 10  # the archive's rows, whatever the range
+    assert count_dataset_filings(archive) == 10  # the archive's rows
+    assert count_dataset_filings(archive, date(2024, 1, 4), date(2024, 1, 7)) == 3  # those read
+    assert count_dataset_filings(archive, start=date(2024, 1, 10)) == 2
+    assert count_dataset_filings(archive, end=date(2024, 1, 3)) == 1
 
 
 def _many(count: int) -> Iterator[FormDFiling]:
