@@ -159,13 +159,10 @@ def _load_archive(
         return False
     try:
         try:
-            # The filings of the run's range only, when it cuts the quarter (progress, ETA, skips).
-            whole_quarter = (lo, hi) == (q_start, q_end)
-            count = (
-                datasets.count_dataset_filings(download.path)
-                if whole_quarter
-                else datasets.count_dataset_filings(download.path, lo, hi)
-            )
+            # The filings of the run's range only, when it cuts the quarter (progress, ETA, skips);
+            # a whole quarter is counted without reading a date.
+            cut = () if (lo, hi) == (q_start, q_end) else (lo, hi)
+            count = datasets.count_dataset_filings(download.path, *cut)
         except datasets.DatasetArchiveError as exc:
             _record_archive_failure(ctx, ref, str(exc))
             return False

@@ -296,17 +296,12 @@ def run_backfill(ctx: PipelineContext, start: date, end: date, ciks: Sequence[st
 
 
 def backfill_quarters(
-    ctx: PipelineContext,
-    start: date,
-    end: date,
-    quarter_list: Sequence[tuple[int, int]],
-    *,
-    today: date | None = None,
+    ctx: PipelineContext, start: date, end: date, quarter_list: Sequence[tuple[int, int]]
 ) -> None:
     """The D and D/A filings of these quarters' indexes whose filing date is in [start, end).
 
     EDGAR has a quarterly index for every quarter since 1993: when none of these quarters has one
-    though some began long enough ago (``today``, US/Eastern, default now), the base URL is not
+    though some began long enough ago (``wrong_host_quarters_problem``), the base URL is not
     EDGAR and the run is aborted, rather than reported complete with nothing found.
     """
     in_range = _date_filter(start, end)
@@ -328,9 +323,8 @@ def backfill_quarters(
         refs = [r for r in listing.refs if in_range(r)]
         ingest_refs(ctx, refs, partial(_expect_like_so_far, ctx, index + 1, len(quarter_list)))
         ctx.report("quarter", quarter=f"{year}Q{quarter}", filings=len(refs), **_bad_rows(listing))
-    problem = wrong_host_quarters_problem(
-        absent, present, today or datetime.now(EASTERN).date(), ctx.client.settings.base_url
-    )
+    today = datetime.now(EASTERN).date()  # read once, after the walk: how old each quarter is
+    problem = wrong_host_quarters_problem(absent, present, today, ctx.client.settings.base_url)
     if problem is not None:
         raise RunAborted(problem)
 

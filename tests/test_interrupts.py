@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from formd_builder import FilingSpec, full_submission
+from formd_builder import full_submission
+from test_pipeline_e2e import week_of_filings
 
 from edgar_ingest.commands.runs import stop_on_signals
 from edgar_ingest.interrupts import uninterrupted
@@ -22,13 +23,7 @@ from edgar_ingest.store import Store
 
 def _batch(count: int) -> list[tuple[RawDocument, FormDFiling]]:
     batch = []
-    for n in range(1, count + 1):
-        spec = FilingSpec(
-            accession=f"0001800{n:03d}-24-{n:06d}",
-            cik=str(1_800_000 + n),
-            name=f"Issuer {n} Inc.",
-            file_number=f"021-70{n:04d}",
-        )
+    for spec in week_of_filings()[:count]:
         content = full_submission(spec)
         raw = RawDocument.of(content, f"https://www.sec.gov{spec.path}", datetime.now(UTC))
         batch.append((raw, parse_document(content)))

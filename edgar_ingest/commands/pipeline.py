@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime, timedelta
 from typing import TextIO
-from zoneinfo import ZoneInfo
 
 from edgar_ingest.bulk import SOURCES, run_dataset_backfill
 from edgar_ingest.commands.database import read_only_store
@@ -31,14 +30,13 @@ from edgar_ingest.commands.runs import (
 )
 from edgar_ingest.errors import ConfigError, LockHeldError, LockLostError
 from edgar_ingest.http import EdgarClient
-from edgar_ingest.pipeline import PipelineContext, RunAborted, plan_sync, run_backfill, run_sync
+from edgar_ingest.pipeline import EASTERN, PipelineContext, RunAborted, plan_sync, run_backfill, run_sync
 from edgar_ingest.progress import Progress
 from edgar_ingest.records import RunCounts
 from edgar_ingest.settings import Settings
 from edgar_ingest.store import RUN_COUNT_FIELDS, FailureInfo, Lock, Store
 from edgar_ingest.watch import summary_dict, summary_lines, watch_summary
 
-EASTERN = ZoneInfo("America/New_York")
 # One lock for every run that talks to EDGAR: the SEC's limit is per user across processes, so
 # a backfill and a sync must not run side by side either.
 NETWORK_LOCK = "edgar-network"
