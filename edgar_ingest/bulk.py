@@ -19,6 +19,7 @@ Discover -> fetch -> parse -> store, as everywhere, with an archive in place of 
 from __future__ import annotations
 
 import gc
+import hashlib
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -33,7 +34,7 @@ from edgar_ingest.interrupts import uninterrupted
 from edgar_ingest.offline import store_prepared_records
 from edgar_ingest.parse import PARSER_VERSION
 from edgar_ingest.pipeline import PipelineContext, RunAborted, backfill_quarters, quarter_range, quarters
-from edgar_ingest.records import DatasetArchiveRef, RawDocument, RunCounts
+from edgar_ingest.records import DatasetArchiveRef, DownloadResult, NotModified, RawDocument, RunCounts
 from edgar_ingest.store import DatasetLoad, Store
 from edgar_ingest.store.prepare import PreparedFiling
 
@@ -148,7 +149,7 @@ def _load_archive(
     q_start, q_end = quarter_range(ref.year, ref.quarter)
     lo, hi = max(start, q_start), min(end, q_end)
     try:
-        download = fetch_dataset_archive(ctx.client, ref, tmp, max_bytes=max_bytes)
+        download = _download_archive(ctx, ref, tmp, max_bytes)
     except (RateLimitBlockedError, UndeclaredUserAgentError) as exc:
         raise RunAborted(f"the archive {ref.name} could not be downloaded: {exc}") from exc
     except FetchError as exc:
@@ -181,7 +182,9 @@ def _load_archive(
                 fetched_at=_utc_now(),
                 sha256=download.sha256,
             )
-            load = ctx.store.begin_dataset_load(ref, raw, lo, hi, size_bytes=download.size_bytes)
+            load = ctx.store.begin_dataset_load(
+                ref, raw, lo, hi, size_bytes=download.size_bytes, validators=download.validators
+            )
             del raw  # the bytes are stored; rows are read from the file
             before = _snapshot(ctx.counts)
             try:
@@ -201,6 +204,35 @@ def _load_archive(
         return True
     finally:
         download.path.unlink(missing_ok=True)
+
+
+def _download_archive(
+    ctx: PipelineContext, ref: DatasetArchiveRef, tmp: Path, max_bytes: int
+) -> DownloadResult | None:
+    """The archive in ``tmp``: downloaded, or written from the copy an earlier load kept when the
+    server says that copy is current (304 to a GET made conditional by its validators); None when
+    EDGAR has no such file. A rerun of a long backfill so downloads nothing it has already.
+    """
+    stored = ctx.store.stored_archive(ref.url)
+    download = fetch_dataset_archive(
+        ctx.client, ref, tmp, max_bytes=max_bytes, if_changed_since=stored.validators if stored else None
+    )
+    if not isinstance(download, NotModified):
+        return download
+    assert stored is not None  # a 304 answers only a conditional GET
+    content = ctx.store.raw_document_content(stored.raw_document_id)
+    if hashlib.sha256(content).hexdigest() != stored.sha256:
+        # The stored bytes are not the ones the server vouched for: never trust them, download.
+        ctx.progress.event("archive", file=ref.name, download="the stored copy does not match its digest")
+        fresh = fetch_dataset_archive(ctx.client, ref, tmp, max_bytes=max_bytes)
+        assert not isinstance(fresh, NotModified)  # an unconditional GET
+        return fresh
+    path = tmp / ref.name
+    path.write_bytes(content)
+    ctx.progress.event("archive", file=ref.name, download="not modified (304): the stored copy is read")
+    return DownloadResult(
+        path=path, sha256=stored.sha256, size_bytes=len(content), validators=stored.validators
+    )
 
 
 def archive_worker(

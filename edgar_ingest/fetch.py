@@ -14,7 +14,14 @@ from pathlib import Path, PurePosixPath
 
 from edgar_ingest.errors import FetchError
 from edgar_ingest.http import EdgarClient
-from edgar_ingest.records import DatasetArchiveRef, DownloadResult, FilingRef, RawDocument
+from edgar_ingest.records import (
+    DatasetArchiveRef,
+    DownloadResult,
+    FilingRef,
+    HttpValidators,
+    NotModified,
+    RawDocument,
+)
 
 # How a complete full submission ends. Filings of 2009 and earlier can come wrapped in a
 # privacy-enhanced-message envelope whose last line follows </SEC-DOCUMENT>.
@@ -84,13 +91,21 @@ def fetch_dataset_archive(
     dest_dir: Path,
     *,
     max_bytes: int = 1 << 30,
-) -> DownloadResult | None:
+    if_changed_since: HttpValidators | None = None,
+) -> DownloadResult | NotModified | None:
     """Download one data-set archive to ``dest_dir / ref.name``; None when the SEC does not have it.
 
     The file appears only whole and sound (:func:`zip_problem` finds nothing); a damaged or cut
     download is retried, then raises :class:`FetchError`. The sha256 and size come from the
-    download itself: the file is not read again for them.
+    download itself: the file is not read again for them. With ``if_changed_since`` (the
+    validators of the copy held) an unchanged archive is not sent again: ``NotModified``.
     """
     if ref.name != PurePosixPath(ref.name).name or "\\" in ref.name or ref.name in ("", ".", ".."):
         raise ValueError(f"not a plain file name: {ref.name!r}")
-    return client.download(ref.url, dest_dir / ref.name, max_bytes=max_bytes, validate=zip_problem)
+    return client.download(
+        ref.url,
+        dest_dir / ref.name,
+        max_bytes=max_bytes,
+        validate=zip_problem,
+        if_changed_since=if_changed_since,
+    )

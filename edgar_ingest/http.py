@@ -37,7 +37,7 @@ import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -47,7 +47,7 @@ import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from edgar_ingest.errors import FetchError, RateLimitBlockedError, UndeclaredUserAgentError
-from edgar_ingest.records import DownloadResult
+from edgar_ingest.records import DownloadResult, HttpValidators, NotModified
 from edgar_ingest.settings import SEC_MAX_RPS, Settings
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,8 @@ RETRY_AFTER_CAP_S = 120.0
 BLOCK_MARKER = "Request Rate Threshold Exceeded"
 UNDECLARED_MARKER = "Undeclared Automated Tool"
 ACCESS_DENIED_MARKER = "AccessDenied"
+# An ETag or Last-Modified longer than this is no validator a server means to be sent back.
+_MAX_VALIDATOR_CHARS = 500
 _SNIFF_BYTES = 65536  # the pages we classify are small; never decode a huge body to look
 
 
@@ -287,6 +289,16 @@ def _bytes_received(response: httpx.Response) -> int:
         return 0
 
 
+def _validators(response: httpx.Response) -> HttpValidators:
+    """The ``ETag`` and ``Last-Modified`` of an answer, as sent (a value too long to be one is
+    left out: it would only be sent back)."""
+    etag, last_modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
+    return HttpValidators(
+        etag=etag if etag and len(etag) <= _MAX_VALIDATOR_CHARS else None,
+        last_modified=last_modified if last_modified and len(last_modified) <= _MAX_VALIDATOR_CHARS else None,
+    )
+
+
 def _shut(sock: socket.socket) -> None:
     """Shut a socket down from another thread: a read blocked on it returns at once."""
     with contextlib.suppress(OSError):  # already closed: nothing left to wake
@@ -437,7 +449,8 @@ class EdgarClient:
         *,
         max_bytes: int,
         validate: Callable[[Path], str | None] | None = None,
-    ) -> DownloadResult | None:
+        if_changed_since: HttpValidators | None = None,
+    ) -> DownloadResult | NotModified | None:
         """GET an absolute URL into the file ``dest``, whole or not at all; None when absent.
 
         The body streams into a temporary file beside ``dest`` (its folder is created), its sha256
@@ -452,13 +465,26 @@ class EdgarClient:
         Content-Length announced: a body over it raises :class:`FetchError` at once, never retried
         (a larger file will be as large next time). :meth:`close` from another thread ends a
         download between two chunks.
+
+        ``if_changed_since`` makes the GET conditional (``If-None-Match``, ``If-Modified-Since``:
+        the validators of the ``DownloadResult`` that brought the copy held): a server that finds
+        the file unchanged answers 304 and :class:`NotModified` comes back, nothing written; one
+        that ignores the headers sends the file as usual.
         """
         if max_bytes < 1:
             raise ValueError(f"max_bytes must be at least 1, got {max_bytes}")
         dest.parent.mkdir(parents=True, exist_ok=True)
-        return self._request(
-            url, lambda response: self._stream_to_file(response, url, dest, max_bytes, validate)
-        )
+        headers: dict[str, str] = {}
+        if if_changed_since is not None:
+            if if_changed_since.etag is not None:
+                headers["If-None-Match"] = if_changed_since.etag
+            if if_changed_since.last_modified is not None:
+                headers["If-Modified-Since"] = if_changed_since.last_modified
+
+        def accept(response: httpx.Response) -> DownloadResult | NotModified:
+            return self._stream_to_file(response, url=url, dest=dest, max_bytes=max_bytes, validate=validate)
+
+        return self._request(url, accept, headers=headers, on_not_modified=NotModified if headers else None)
 
     def _backoff_sleep(self, seconds: float) -> None:
         self._sleep(seconds)
@@ -486,11 +512,19 @@ class EdgarClient:
 
     # ------------------------------------------------------------------ one request, one attempt
 
-    def _request(self, url: str, accept: Callable[[httpx.Response], T]) -> T | None:
-        """Attempts under the retry policy and the block pauses; ``accept`` turns a 200 into T."""
+    def _request(
+        self,
+        url: str,
+        accept: Callable[[httpx.Response], T],
+        *,
+        headers: Mapping[str, str] | None = None,
+        on_not_modified: Callable[[], T] | None = None,
+    ) -> T | None:
+        """Attempts under the retry policy and the block pauses; ``accept`` turns a 200 into T,
+        ``on_not_modified`` a 304 (the answer to a conditional GET: ``headers`` ask for one)."""
         while True:
             try:
-                return self._retrying.copy()(self._attempt, url, accept)
+                return self._retrying.copy()(self._attempt, url, accept, headers, on_not_modified)
             except _BlockPageError as block:
                 self._on_block(url, block)
                 self.stats.add(retries=1)
@@ -499,7 +533,13 @@ class EdgarClient:
                     f"GET {url} failed after {self.max_attempts} attempts: {exc.reason}."
                 ) from exc
 
-    def _attempt(self, url: str, accept: Callable[[httpx.Response], T]) -> T | None:
+    def _attempt(
+        self,
+        url: str,
+        accept: Callable[[httpx.Response], T],
+        headers: Mapping[str, str] | None = None,
+        on_not_modified: Callable[[], T] | None = None,
+    ) -> T | None:
         self._raise_if_fatal()
         self._restore_rate_if_recovered()
         self._limiter.acquire()
@@ -516,11 +556,14 @@ class EdgarClient:
         try:
             # Streamed, so that only a 200 is read whole (by ``accept``) and a refusal only as far
             # as its first bytes.
-            with self._http.stream("GET", url) as response, self._interruptible(response):
+            with self._http.stream("GET", url, headers=headers) as response, self._interruptible(response):
                 if response.status_code == 200:
                     result = accept(response)
                     self._not_blocked()
                     return result
+                if response.status_code == 304 and on_not_modified is not None:
+                    self._not_blocked()
+                    return on_not_modified()
                 self._classify_refusal(url, response, generation)  # raises unless absent
                 return None
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
@@ -556,6 +599,7 @@ class EdgarClient:
     def _stream_to_file(
         self,
         response: httpx.Response,
+        *,
         url: str,
         dest: Path,
         max_bytes: int,
@@ -595,7 +639,9 @@ class EdgarClient:
         except BaseException:
             temporary.unlink(missing_ok=True)
             raise
-        return DownloadResult(path=dest, sha256=digest.hexdigest(), size_bytes=size)
+        return DownloadResult(
+            path=dest, sha256=digest.hexdigest(), size_bytes=size, validators=_validators(response)
+        )
 
     def _classify_refusal(self, url: str, response: httpx.Response, generation: int) -> None:
         """Any answer but 200: returns when the file is absent, else raises what to do next."""

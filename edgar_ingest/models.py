@@ -390,6 +390,9 @@ class DatasetArchiveRow(Base):
     failed_count: Mapped[int] = mapped_column(sa.Integer)
     started_at: Mapped[datetime] = mapped_column(UtcDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The answer's ETag and Last-Modified, as sent: given back on the next GET (304: unchanged).
+    etag: Mapped[str | None] = mapped_column(sa.Text)
+    last_modified: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class SourceDisagreementRow(Base):

@@ -88,12 +88,28 @@ class DatasetArchiveRef:
 
 
 @dataclass(frozen=True, slots=True)
+class HttpValidators:
+    """What a server said identifies the version of a file it sent (its ``ETag`` and
+    ``Last-Modified`` headers, as sent), given back on a later GET of the same URL so that the
+    server answers 304 Not Modified instead of sending an unchanged file again."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class DownloadResult:
     """A file downloaded whole to ``path``: its digest and size were computed while it streamed."""
 
     path: Path
     sha256: str  # hex digest of the bytes on disk (decoded when the server sent gzip)
     size_bytes: int
+    validators: HttpValidators = HttpValidators()  # of the answer that sent the file
+
+
+@dataclass(frozen=True, slots=True)
+class NotModified:
+    """The server's answer to a conditional GET (304): the copy held already is current."""
 
 
 # --------------------------------------------------------------------------- SEC header

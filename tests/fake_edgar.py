@@ -20,6 +20,10 @@ Behaviour, like the real thing (DESIGN.md section 1):
   until :meth:`FakeEdgar.add_feed_entries` is called; then it lists every entry added so far,
   newest acceptance first, ``count`` entries from ``start`` (both read from the query), as an
   Atom page in EDGAR's format (see :func:`feed_page`); faults injected for ``FEED_PATH`` apply;
+- a 200 of a known file carries an ``ETag`` (from its content) and a ``Last-Modified`` (when it
+  was added); a GET whose ``If-None-Match`` names the ETag, or, without one, whose
+  ``If-Modified-Since`` is not older than that time, answers ``304 Not Modified`` without a body
+  (logged as ``"304"``), unless ``conditional_get`` is False (a server that ignores them);
 - optional ``enforce_rate``: like the SEC, answer the 403 "Request Rate Threshold Exceeded" page
   to every request that makes some closed one-second window hold more than that many requests.
 
@@ -81,7 +85,9 @@ serves the files under DIR and prints its URL on the first line of stdout; SIGTE
 from __future__ import annotations
 
 import argparse
+import email.utils
 import gzip
+import hashlib
 import json
 import signal
 import socket
@@ -177,6 +183,8 @@ class FakeEdgar:
     ) -> None:
         self._lock = threading.Lock()
         self._files: dict[str, bytes] = {}
+        self._validators: dict[str, tuple[str, float]] = {}  # path -> (ETag, when added)
+        self.conditional_get = True
         self._faults: dict[str, deque[str]] = defaultdict(deque)
         # path -> (the content compressed, its gzip copy): compressing 40 MB takes ~0.85 s.
         self._gzipped: dict[str, tuple[bytes, bytes]] = {}
@@ -228,8 +236,12 @@ class FakeEdgar:
     # ------------------------------------------------------------------ content
 
     def add(self, path: str, content: bytes) -> None:
+        """Serve ``content`` at ``path`` (replacing what was there: a new ETag and Last-Modified)."""
+        key = "/" + path.lstrip("/")
+        etag = '"' + hashlib.sha256(content).hexdigest()[:20] + '"'
         with self._lock:
-            self._files["/" + path.lstrip("/")] = content
+            self._files[key] = content
+            self._validators[key] = (etag, time.time())
 
     def add_tree(self, root: Path) -> int:
         """Serve every file under ``root`` at ``/`` + its relative path; returns the count."""
@@ -332,6 +344,9 @@ class FakeEdgar:
                 recent = [r.time for r in self._log if arrived - r.time <= 1.0]
                 enforced = len(recent) + 1 > self.enforce_rate
             answer = "403-enforced" if enforced else fault
+            validators = self._validators.get(path) if content is not None else None
+            if fault in ("ok", "slow") and validators and self._unchanged(handler, *validators):
+                answer = fault = "304"
             self._log.append(RequestRecord(arrived, path, dict(handler.headers.items()), answer, query))
             if enforced or fault in ("block403", "block429", "429"):
                 self.block_pages_served += 1
@@ -380,8 +395,14 @@ class FakeEdgar:
             self._send(handler, 200, content, _content_type(path), path=path, length=False)
         elif kind == "drip":
             self._send(handler, 200, content, _content_type(path), path=path, drip=float(arg))
+        elif kind == "304":
+            self._send(handler, 304, b"", _content_type(path), length=False, closes=False)
         elif kind in ("ok", "slow"):
-            self._send(handler, 200, content, _content_type(path), path=path)
+            extra: dict[str, str] = {}
+            if validators is not None:  # a file added (the feed is built for each request)
+                etag, added = validators
+                extra = {"ETag": etag, "Last-Modified": email.utils.formatdate(added, usegmt=True)}
+            self._send(handler, 200, content, _content_type(path), extra, path=path)
         else:
             raise ValueError(f"unknown fault {fault!r} for {path}")
 
@@ -397,6 +418,7 @@ class FakeEdgar:
         path: str | None = None,
         length: bool = True,
         drip: float = 0.0,
+        closes: bool | None = None,
     ) -> None:
         """One answer. ``path``: ``body`` is that file's content, so its gzip copy is reusable."""
         encoding = None
@@ -410,7 +432,8 @@ class FakeEdgar:
             encoding = "gzip"
         view = memoryview(body)  # slices of a view copy nothing (bodies of tens of MB)
         sent = view[: len(body) // 2] if truncate else view
-        closes = truncate or not length  # without a length, the end of the body is the end of the connection
+        if closes is None:  # without a length, the end of the body is the end of the connection
+            closes = truncate or not length
         try:
             handler.send_response(status)
             handler.send_header("Content-Type", content_type)
@@ -435,6 +458,23 @@ class FakeEdgar:
             return
         if closes:
             handler.close_connection = True
+
+    def _unchanged(self, handler: _Handler, etag: str, added: float) -> bool:
+        """Whether a conditional GET finds the file as the client holds it (RFC 9110 13.1)."""
+        if not self.conditional_get:
+            return False
+        if_none_match = handler.headers.get("If-None-Match")
+        if if_none_match is not None:
+            tags = [tag.strip() for tag in if_none_match.split(",")]
+            return "*" in tags or etag in tags or f"W/{etag}" in tags
+        if_modified_since = handler.headers.get("If-Modified-Since")
+        if if_modified_since is None:
+            return False
+        try:
+            since = email.utils.parsedate_to_datetime(if_modified_since).timestamp()
+        except (TypeError, ValueError):
+            return False  # an invalid date is ignored, as the RFC says
+        return int(added) <= since
 
     def _gzip(self, body: bytes, path: str | None) -> bytes:
         if path is None:

@@ -11,6 +11,7 @@ import io
 import json
 import signal
 import time
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
@@ -96,12 +97,22 @@ def rows(database_url: str, sql: str) -> list[dict[str, Any]]:
         engine.dispose()
 
 
+def execute(database_url: str, sql: str) -> None:
+    engine = sa.create_engine(normalise_database_url(database_url))
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text(sql))
+    finally:
+        engine.dispose()
+
+
 def by_source(database_url: str) -> dict[str, int]:
     found = rows(database_url, "SELECT source, count(*) AS n FROM offering_versions GROUP BY source")
     return {r["source"]: int(r["n"]) for r in found}
 
 
 BACKFILL_2024H1 = ("backfill", "--start", "2024-01-01", "--end", "2024-07-01")
+BACKFILL_2024Q1 = ("backfill", "--start", "2024-01-01", "--end", "2024-04-01")
 
 
 def test_auto_loads_published_quarters_from_archives_and_the_rest_from_indexes(
@@ -225,6 +236,79 @@ def test_a_rerun_skips_an_archive_already_loaded_and_a_republished_one_updates_o
         database_url, f"SELECT total_amount_sold FROM filings WHERE accession_number = '{q1[3].accession}'"
     )
     assert Decimal(str(sold[0]["total_amount_sold"])) == Decimal("123456")
+
+
+def test_a_rerun_downloads_no_archive_the_server_says_is_unchanged(
+    tmp_path: Path, server: FakeEdgar, database_url: str
+) -> None:
+    q1 = quarter_specs(2024, 1, 30)
+    path = server.add_dataset_archive("2024q1_d.zip", archive_bytes(tmp_path, "2024q1_d.zip", records_of(q1)))
+    server.add_dataset_page(page(path))
+    env = cli_env(server, database_url)
+    args = (*BACKFILL_2024Q1, "--source", "datasets", "--log-format", "json")
+    assert run_cli(env, *args).returncode == 0
+    (etag,) = [r["etag"] for r in rows(database_url, "SELECT etag FROM dataset_archives")]
+    assert etag is not None
+
+    server.reset_log()
+    again = run_cli(env, *args)
+    assert again.returncode == 0, again.stderr
+    (request,) = [r for r in server.requests if r.path == path]
+    assert (request.headers["If-None-Match"], request.answer) == (etag, "304")
+    report = json.loads(again.stdout.splitlines()[0])
+    assert report["discovered"] == report["skipped"] == 30
+    assert report["inserted"] == report["updated"] == report["unchanged"] == 0
+    assert "not modified (304)" in again.stderr
+    assert scalar(database_url, "SELECT count(*) FROM dataset_archives") == 1
+
+    # A load that did not complete (a killed run) is done again from the stored copy.
+    execute(database_url, "UPDATE dataset_archives SET completed_at = NULL")
+    server.reset_log()
+    resumed = run_cli(env, *args)
+    assert resumed.returncode == 0, resumed.stderr
+    assert [r.answer for r in server.requests if r.path == path] == ["304"]
+    report = json.loads(resumed.stdout.splitlines()[0])
+    assert (report["inserted"], report["updated"], report["unchanged"]) == (0, 0, 30)
+    loads = rows(database_url, "SELECT etag, completed_at FROM dataset_archives ORDER BY id")
+    assert [(load["etag"], load["completed_at"] is not None) for load in loads] == [
+        (etag, False),
+        (etag, True),
+    ]
+
+    # A server that ignores conditional requests sends the archive again: skipped as before.
+    server.conditional_get = False
+    server.reset_log()
+    third = run_cli(env, *args)
+    assert [r.answer for r in server.requests if r.path == path] == ["ok"]
+    assert json.loads(third.stdout.splitlines()[0])["skipped"] == 30
+
+
+def test_a_stored_copy_that_is_not_the_archive_vouched_for_is_never_read(
+    tmp_path: Path, server: FakeEdgar, database_url: str
+) -> None:
+    q1 = quarter_specs(2024, 1, 10)
+    path = server.add_dataset_archive("2024q1_d.zip", archive_bytes(tmp_path, "2024q1_d.zip", records_of(q1)))
+    server.add_dataset_page(page(path))
+    env = cli_env(server, database_url)
+    args = (*BACKFILL_2024Q1, "--source", "datasets", "--log-format", "json")
+    assert run_cli(env, *args).returncode == 0
+    engine = sa.create_engine(normalise_database_url(database_url))
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "UPDATE raw_documents SET content_zlib = :other "
+                "WHERE id = (SELECT raw_document_id FROM dataset_archives)"
+            ),
+            {"other": zlib.compress(b"other bytes")},
+        )
+    engine.dispose()
+
+    server.reset_log()
+    again = run_cli(env, *args)
+    assert again.returncode == 0, again.stderr
+    assert [r.answer for r in server.requests if r.path == path] == ["304", "ok"], "downloaded again"
+    assert "does not match its digest" in again.stderr
+    assert json.loads(again.stdout.splitlines()[0])["skipped"] == 10, "the archive is the one loaded"
 
 
 def _with_sold(record: FormDFiling, sold: str) -> FormDFiling:

@@ -28,7 +28,7 @@ from edgar_ingest.discover import DATASETS_PAGE_PATH, list_dataset_archives, par
 from edgar_ingest.errors import DatasetsPageError, FetchError, UndeclaredUserAgentError
 from edgar_ingest.fetch import fetch_dataset_archive, zip_problem
 from edgar_ingest.http import EdgarClient
-from edgar_ingest.records import DatasetArchiveRef
+from edgar_ingest.records import DatasetArchiveRef, DownloadResult, HttpValidators, NotModified
 from edgar_ingest.settings import Settings
 
 PAGE_URL = "https://www.sec.gov/data-research/sec-markets-data/form-d-data-sets"
@@ -235,6 +235,83 @@ def test_a_gzip_encoded_body_is_written_decoded(fake_edgar: FakeEdgar, tmp_path:
     assert result.size_bytes == len(text)
     # What crossed the wire was the gzip copy.
     assert stats.bytes == len(gzip.compress(text, mtime=0)) < len(text)
+
+
+def test_an_archive_comes_with_its_validators_and_is_not_sent_again_while_unchanged(
+    fake_edgar: FakeEdgar, tmp_path: Path
+) -> None:
+    archive = quarter_archive()
+    path = fake_edgar.add_dataset_archive("2024q1_d.zip", archive)
+    ref = ref_for(fake_edgar, path)
+    with make_client(fake_edgar) as client:
+        first = fetch_dataset_archive(client, ref, tmp_path / "first")
+        assert isinstance(first, DownloadResult)
+        again = fetch_dataset_archive(client, ref, tmp_path / "again", if_changed_since=first.validators)
+        stats = client.stats.snapshot()
+    assert first.validators.etag is not None
+    assert first.validators.last_modified is not None
+    assert isinstance(again, NotModified)
+    assert files_in(tmp_path / "again") == [], "nothing written, not even a temporary file"
+    unconditional, conditional = fake_edgar.requests
+    assert "If-None-Match" not in unconditional.headers
+    assert "If-Modified-Since" not in unconditional.headers
+    assert conditional.headers["If-None-Match"] == first.validators.etag
+    assert conditional.headers["If-Modified-Since"] == first.validators.last_modified
+    assert [r.answer for r in fake_edgar.requests] == ["ok", "304"]
+    assert (stats.requests, stats.retries, stats.bytes) == (2, 0, len(archive)), "the 304 has no body"
+
+
+def test_a_changed_archive_is_sent_whole_to_a_conditional_get(fake_edgar: FakeEdgar, tmp_path: Path) -> None:
+    path = fake_edgar.add_dataset_archive("2024q1_d.zip", quarter_archive(seed=1))
+    ref = ref_for(fake_edgar, path)
+    with make_client(fake_edgar) as client:
+        first = fetch_dataset_archive(client, ref, tmp_path / "first")
+        assert isinstance(first, DownloadResult)
+        republished = quarter_archive(seed=2)
+        fake_edgar.add_dataset_archive("2024q1_d.zip", republished)  # in the same second: the ETag tells
+        again = fetch_dataset_archive(client, ref, tmp_path / "again", if_changed_since=first.validators)
+    assert isinstance(again, DownloadResult)
+    assert again.path.read_bytes() == republished
+    assert again.sha256 == hashlib.sha256(republished).hexdigest()
+    assert again.validators.etag not in (None, first.validators.etag)
+
+
+OLDER_DATE = "Thu, 01 Jan 2015 00:00:00 GMT"
+
+
+@pytest.mark.parametrize(
+    ("case", "answer"),
+    [
+        ("its date only", "304"),  # no ETag held: the date decides
+        ("an older date", "ok"),  # the copy held predates the file
+        ("its ETag, to a server that ignores it", "ok"),
+    ],
+)
+def test_a_conditional_get_sends_what_is_held_and_takes_what_the_server_answers(
+    fake_edgar: FakeEdgar, tmp_path: Path, case: str, answer: str
+) -> None:
+    archive = quarter_archive()
+    path = fake_edgar.add_dataset_archive("2024q1_d.zip", archive)
+    ref = ref_for(fake_edgar, path)
+    with make_client(fake_edgar) as client:
+        first = fetch_dataset_archive(client, ref, tmp_path / "first")
+        assert isinstance(first, DownloadResult)
+        held = {
+            "its date only": HttpValidators(last_modified=first.validators.last_modified),
+            "an older date": HttpValidators(last_modified=OLDER_DATE),
+            "its ETag, to a server that ignores it": HttpValidators(etag=first.validators.etag),
+        }[case]
+        fake_edgar.conditional_get = case != "its ETag, to a server that ignores it"
+        again = fetch_dataset_archive(client, ref, tmp_path / "again", if_changed_since=held)
+    sent = fake_edgar.requests[-1].headers
+    assert sent.get("If-None-Match") == held.etag
+    assert sent.get("If-Modified-Since") == held.last_modified
+    assert fake_edgar.requests[-1].answer == answer
+    if answer == "304":
+        assert isinstance(again, NotModified)
+    else:
+        assert isinstance(again, DownloadResult)
+        assert again.path.read_bytes() == archive
 
 
 def test_an_absent_archive_is_none_and_leaves_nothing(fake_edgar: FakeEdgar, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from edgar_ingest.store.datasets import DatasetArchives, DatasetLoad, DatasetVersion
+from edgar_ingest.store.datasets import DatasetArchives, DatasetLoad, DatasetVersion, StoredArchive
 from edgar_ingest.store.engine import SQLITE_BUSY_TIMEOUT_MS as SQLITE_BUSY_TIMEOUT_MS
 from edgar_ingest.store.engine import alembic_config, create_engine_for, downgrade, migrations_path, upgrade
 from edgar_ingest.store.filings import (
@@ -42,6 +42,7 @@ __all__ = [
     "RunInfo",
     "Store",
     "StoreStatus",
+    "StoredArchive",
     "alembic_config",
     "create_engine_for",
     "downgrade",

@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from edgar_ingest.records import SOURCE_DATASET, SOURCE_FILING, DatasetArchiveRef, RawDocument
+from edgar_ingest.records import (
+    SOURCE_DATASET,
+    SOURCE_FILING,
+    DatasetArchiveRef,
+    HttpValidators,
+    RawDocument,
+)
 from edgar_ingest.store.base import _chunks, _dataset_archives, _disagreements, _filings, _raw
 from edgar_ingest.store.raw import RawDocuments
 
@@ -35,6 +41,16 @@ class DatasetLoad:
     raw_document_id: int
     start: date
     end: date
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArchive:
+    """The copy of an archive kept by an earlier load of its URL, and how the server identified
+    it then (to be given back on the next GET: a 304 means this copy is current)."""
+
+    sha256: str
+    raw_document_id: int
+    validators: HttpValidators
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +95,38 @@ class DatasetArchives(RawDocuments):
             ).first()
         return found is not None
 
+    def stored_archive(self, url: str) -> StoredArchive | None:
+        """The archive kept by the latest load of ``url`` whose answer carried validators (an
+        ``ETag`` or ``Last-Modified``), else None."""
+        t = _dataset_archives
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(t.c.sha256, t.c.raw_document_id, t.c.etag, t.c.last_modified)
+                .where(t.c.url == url, sa.or_(t.c.etag.is_not(None), t.c.last_modified.is_not(None)))
+                .order_by(t.c.id.desc())
+                .limit(1)
+            ).first()
+        if row is None:
+            return None
+        return StoredArchive(
+            sha256=row.sha256,
+            raw_document_id=int(row.raw_document_id),
+            validators=HttpValidators(etag=row.etag, last_modified=row.last_modified),
+        )
+
     def begin_dataset_load(
-        self, ref: DatasetArchiveRef, raw: RawDocument, start: date, end: date, *, size_bytes: int
+        self,
+        ref: DatasetArchiveRef,
+        raw: RawDocument,
+        start: date,
+        end: date,
+        *,
+        size_bytes: int,
+        validators: HttpValidators | None = None,
     ) -> DatasetLoad:
-        """Keep the archive's bytes (once per sha256) and open a load of [start, end)."""
+        """Keep the archive's bytes (once per sha256) and open a load of [start, end);
+        ``validators`` are those of the answer that brought the bytes (see ``stored_archive``)."""
+        validators = validators or HttpValidators()
         now = self._now()
         with self._writer.begin() as conn:
             raw_id = self._store_raw_documents(conn, [raw], now)[raw.sha256]
@@ -103,6 +147,8 @@ class DatasetArchives(RawDocuments):
                 "failed_count": 0,
                 "started_at": now,
                 "completed_at": None,
+                "etag": validators.etag,
+                "last_modified": validators.last_modified,
             }
             load_id = conn.execute(sa.insert(_dataset_archives).returning(_dataset_archives.c.id), [values])
             return DatasetLoad(

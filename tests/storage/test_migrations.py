@@ -47,7 +47,7 @@ def test_upgrade_downgrade_upgrade(database_url: str) -> None:
     assert set(Base.metadata.tables) <= tables
     assert views == VIEWS
     with engine.connect() as conn:
-        assert conn.scalar(sa.text("SELECT version_num FROM alembic_version")) == "0004"
+        assert conn.scalar(sa.text("SELECT version_num FROM alembic_version")) == "0005"
     engine.dispose()
 
 
@@ -61,6 +61,7 @@ def test_migrations_are_found_without_an_ini_file() -> None:
         "0002_datasets.py",
         "0003_analyst_views.py",
         "0004_exact_amounts.py",
+        "0005_archive_validators.py",
     ]
 
 
