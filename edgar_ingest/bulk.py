@@ -34,7 +34,14 @@ from edgar_ingest.interrupts import uninterrupted
 from edgar_ingest.offline import store_prepared_records
 from edgar_ingest.parse import PARSER_VERSION
 from edgar_ingest.pipeline import PipelineContext, RunAborted, backfill_quarters, quarter_range, quarters
-from edgar_ingest.records import DatasetArchiveRef, DownloadResult, NotModified, RawDocument, RunCounts
+from edgar_ingest.records import (
+    DatasetArchiveRef,
+    DownloadResult,
+    HttpValidators,
+    NotModified,
+    RawDocument,
+    RunCounts,
+)
 from edgar_ingest.store import DatasetLoad, Store
 from edgar_ingest.store.prepare import PreparedFiling
 
@@ -217,7 +224,14 @@ def _download_archive(
     download = fetch_dataset_archive(
         ctx.client, ref, tmp, max_bytes=max_bytes, if_changed_since=stored.validators if stored else None
     )
+    if download is None:
+        return None
     if not isinstance(download, NotModified):
+        sent = download.validators
+        if sent != HttpValidators() and (stored is None or stored.validators != sent):
+            # Bytes loaded before may have come without validators kept (a database older than
+            # revision 0005): with them, the next rerun of those loads can ask "changed?".
+            ctx.store.remember_archive_validators(ref.url, download.sha256, sent)
         return download
     assert stored is not None  # a 304 answers only a conditional GET
     content = ctx.store.raw_document_content(stored.raw_document_id)

@@ -282,6 +282,16 @@ def test_a_rerun_downloads_no_archive_the_server_says_is_unchanged(
     assert [r.answer for r in server.requests if r.path == path] == ["ok"]
     assert json.loads(third.stdout.splitlines()[0])["skipped"] == 30
 
+    # Loads kept no validators (a database upgraded from revision 0004): the archive is
+    # downloaded once more, found loaded, and its validators kept for the next rerun.
+    server.conditional_get = True
+    execute(database_url, "UPDATE dataset_archives SET etag = NULL, last_modified = NULL")
+    server.reset_log()
+    assert json.loads(run_cli(env, *args).stdout.splitlines()[0])["skipped"] == 30
+    assert json.loads(run_cli(env, *args).stdout.splitlines()[0])["skipped"] == 30
+    assert [r.answer for r in server.requests if r.path == path] == ["ok", "304"]
+    assert {r["etag"] for r in rows(database_url, "SELECT etag FROM dataset_archives")} == {etag}
+
 
 def test_a_stored_copy_that_is_not_the_archive_vouched_for_is_never_read(
     tmp_path: Path, server: FakeEdgar, database_url: str

@@ -114,6 +114,25 @@ class DatasetArchives(RawDocuments):
             validators=HttpValidators(etag=row.etag, last_modified=row.last_modified),
         )
 
+    def remember_archive_validators(self, url: str, sha256: str, validators: HttpValidators) -> None:
+        """Keep ``validators`` on the loads of ``url`` that read these very bytes (``sha256``), so
+        that the next GET can be conditional: loads made before revision 0005, or whose server
+        identified the archive otherwise then. Loads already holding them are left untouched."""
+        t = _dataset_archives
+        with self._writer.begin() as conn:
+            conn.execute(
+                sa.update(t)
+                .where(
+                    t.c.url == url,
+                    t.c.sha256 == sha256,
+                    sa.or_(
+                        t.c.etag.is_distinct_from(validators.etag),
+                        t.c.last_modified.is_distinct_from(validators.last_modified),
+                    ),
+                )
+                .values(etag=validators.etag, last_modified=validators.last_modified)
+            )
+
     def begin_dataset_load(
         self,
         ref: DatasetArchiveRef,
