@@ -18,13 +18,12 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from lxml import etree
 
 from edgar_ingest.errors import FetchError, MalformedDocumentError, UnsafeDocumentError
 from edgar_ingest.http import EdgarClient
-from edgar_ingest.records import FilingRef
+from edgar_ingest.records import EASTERN, FilingRef
 
 FORM_TYPES = frozenset({"D", "D/A"})
 PAGE_SIZE = 100  # the most the feed gives in one page
@@ -32,7 +31,6 @@ PAGE_SIZE = 100  # the most the feed gives in one page
 MAX_FEED_PAGE_BYTES = 5 * 1024 * 1024
 FEED_PATH = "/cgi-bin/browse-edgar"
 
-_EASTERN = ZoneInfo("America/New_York")
 _ACCESSION = re.compile(r"\d{10}-\d{2}-\d{6}")
 _ID_ACCESSION = re.compile(r"accession-number=(\d{10}-\d{2}-\d{6})")
 _SUMMARY_ACCESSION = re.compile(r"AccNo:\s*(\d{10}-\d{2}-\d{6})")
@@ -202,7 +200,7 @@ def _accepted_at(value: str) -> datetime | None:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=_EASTERN)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=EASTERN)
 
 
 def _entry(fields: dict[str, str], accepted_at: datetime | None) -> FeedEntry | str:
@@ -223,7 +221,7 @@ def _entry(fields: dict[str, str], accepted_at: datetime | None) -> FeedEntry | 
         return f"{form} {accession}: no CIK in its link or title"
     filed = _FILED.search(summary)
     try:
-        filing_date = date.fromisoformat(filed.group(1)) if filed else accepted_at.astimezone(_EASTERN).date()
+        filing_date = date.fromisoformat(filed.group(1)) if filed else accepted_at.astimezone(EASTERN).date()
     except ValueError:
         return f"{form} {accession}: unreadable filing date {filed.group(1) if filed else ''!r}"
     return FeedEntry(

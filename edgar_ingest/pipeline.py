@@ -21,7 +21,6 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import partial
-from zoneinfo import ZoneInfo
 
 from edgar_ingest import discover
 from edgar_ingest.errors import (
@@ -35,7 +34,7 @@ from edgar_ingest.http import EdgarClient
 from edgar_ingest.interrupts import uninterrupted
 from edgar_ingest.offline import parse_and_store
 from edgar_ingest.progress import Progress
-from edgar_ingest.records import FilingRef, RawDocument, RunCounts
+from edgar_ingest.records import EASTERN, FilingRef, RawDocument, RunCounts
 from edgar_ingest.store import Store
 
 DEFAULT_SYNC_LOOKBACK_DAYS = 7  # a first sync without --since covers the last week
@@ -50,7 +49,6 @@ WRONG_HOST_ABSENT_DAYS = 3
 # A quarter's master.idx exists from the night of its first business day (New Year's Day and a
 # weekend can put that on the 4th): a week after the quarter began, EDGAR surely has it.
 QUARTER_INDEX_SURELY_BUILT_AFTER = timedelta(days=7)
-EASTERN = ZoneInfo("America/New_York")  # EDGAR dates its indexes in US/Eastern
 
 
 class RunAborted(Exception):

@@ -19,6 +19,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+# EDGAR's clock: acceptance times, index and feed dates are US Eastern (EST/EDT).
+EASTERN = ZoneInfo("America/New_York")
 
 _EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 

@@ -11,21 +11,18 @@ from __future__ import annotations
 import dataclasses
 from datetime import date, datetime
 from typing import TypeGuard
-from zoneinfo import ZoneInfo
 
 from edgar_ingest.errors import MalformedDocumentError, UnsafeDocumentError
 from edgar_ingest.normalise import ACCESSION_DASHED as _ACCESSION_DASHED
 from edgar_ingest.normalise import cik_digits, normalise_accession_number
 from edgar_ingest.normalise import new_filer as _new_filer
 from edgar_ingest.normalise import new_sec_header as _new_sec_header
-from edgar_ingest.records import Filer, SecHeader
+from edgar_ingest.records import EASTERN, Filer, SecHeader
 
 __all__ = ["MAX_DOCUMENT_BYTES", "check_size", "oversize_error", "parse_sec_header"]
 
 # The largest Form D seen is ~20 kB (14 related persons); 5 MB leaves room for any real one.
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
-
-_EASTERN = ZoneInfo("America/New_York")  # EDGAR's acceptance times are Eastern (EST/EDT)
 
 
 def oversize_error(size: int) -> UnsafeDocumentError:
@@ -191,7 +188,7 @@ def _header_datetime(value: str | None, accession: str) -> datetime | None:
                 int(value[8:10]),
                 int(value[10:12]),
                 int(value[12:14]),
-                tzinfo=_EASTERN,
+                tzinfo=EASTERN,
             )
         except ValueError:  # month 13, hour 25...
             pass

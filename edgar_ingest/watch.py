@@ -40,7 +40,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Final, TextIO
-from zoneinfo import ZoneInfo
 
 from edgar_ingest.errors import (
     FetchError,
@@ -63,11 +62,10 @@ from edgar_ingest.pipeline import (
     wrong_host_problem,
 )
 from edgar_ingest.progress import Progress
-from edgar_ingest.records import RunCounts
+from edgar_ingest.records import EASTERN, RunCounts
 from edgar_ingest.store import Store
 from edgar_ingest.store.watch import FeedArrival, StoredFiling
 
-EASTERN: Final = ZoneInfo("America/New_York")
 DEFAULT_INTERVAL_S: Final = 60.0
 MIN_INTERVAL_S: Final = 10.0  # politeness: the feed is asked at most every 10 s
 MAX_PAGES: Final = 10

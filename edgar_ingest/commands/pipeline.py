@@ -30,9 +30,9 @@ from edgar_ingest.commands.runs import (
 )
 from edgar_ingest.errors import ConfigError, LockHeldError, LockLostError
 from edgar_ingest.http import EdgarClient
-from edgar_ingest.pipeline import EASTERN, PipelineContext, RunAborted, plan_sync, run_backfill, run_sync
+from edgar_ingest.pipeline import PipelineContext, RunAborted, plan_sync, run_backfill, run_sync
 from edgar_ingest.progress import Progress
-from edgar_ingest.records import RunCounts
+from edgar_ingest.records import EASTERN, RunCounts
 from edgar_ingest.settings import Settings
 from edgar_ingest.store import RUN_COUNT_FIELDS, FailureInfo, Lock, Store
 from edgar_ingest.watch import summary_dict, summary_lines, watch_summary
