@@ -97,11 +97,11 @@ def rows(database_url: str, sql: str) -> list[dict[str, Any]]:
         engine.dispose()
 
 
-def execute(database_url: str, sql: str) -> None:
+def execute(database_url: str, sql: str, **params: object) -> None:
     engine = sa.create_engine(normalise_database_url(database_url))
     try:
         with engine.begin() as conn:
-            conn.execute(sa.text(sql))
+            conn.execute(sa.text(sql), params)
     finally:
         engine.dispose()
 
@@ -238,15 +238,26 @@ def test_a_rerun_skips_an_archive_already_loaded_and_a_republished_one_updates_o
     assert Decimal(str(sold[0]["total_amount_sold"])) == Decimal("123456")
 
 
-def test_a_rerun_downloads_no_archive_the_server_says_is_unchanged(
-    tmp_path: Path, server: FakeEdgar, database_url: str
-) -> None:
-    q1 = quarter_specs(2024, 1, 30)
-    path = server.add_dataset_archive("2024q1_d.zip", archive_bytes(tmp_path, "2024q1_d.zip", records_of(q1)))
+def loaded_once(
+    tmp_path: Path, server: FakeEdgar, database_url: str, count: int
+) -> tuple[str, dict[str, str], tuple[str, ...]]:
+    """A 2024Q1 archive of ``count`` filings published and loaded once by the CLI: the archive's
+    path on the server, the CLI's environment and the arguments that loaded it."""
+    specs = quarter_specs(2024, 1, count)
+    path = server.add_dataset_archive(
+        "2024q1_d.zip", archive_bytes(tmp_path, "2024q1_d.zip", records_of(specs))
+    )
     server.add_dataset_page(page(path))
     env = cli_env(server, database_url)
     args = (*BACKFILL_2024Q1, "--source", "datasets", "--log-format", "json")
     assert run_cli(env, *args).returncode == 0
+    return path, env, args
+
+
+def test_a_rerun_downloads_no_archive_the_server_says_is_unchanged(
+    tmp_path: Path, server: FakeEdgar, database_url: str
+) -> None:
+    path, env, args = loaded_once(tmp_path, server, database_url, 30)
     (etag,) = [r["etag"] for r in rows(database_url, "SELECT etag FROM dataset_archives")]
     assert etag is not None
 
@@ -296,22 +307,13 @@ def test_a_rerun_downloads_no_archive_the_server_says_is_unchanged(
 def test_a_stored_copy_that_is_not_the_archive_vouched_for_is_never_read(
     tmp_path: Path, server: FakeEdgar, database_url: str
 ) -> None:
-    q1 = quarter_specs(2024, 1, 10)
-    path = server.add_dataset_archive("2024q1_d.zip", archive_bytes(tmp_path, "2024q1_d.zip", records_of(q1)))
-    server.add_dataset_page(page(path))
-    env = cli_env(server, database_url)
-    args = (*BACKFILL_2024Q1, "--source", "datasets", "--log-format", "json")
-    assert run_cli(env, *args).returncode == 0
-    engine = sa.create_engine(normalise_database_url(database_url))
-    with engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                "UPDATE raw_documents SET content_zlib = :other "
-                "WHERE id = (SELECT raw_document_id FROM dataset_archives)"
-            ),
-            {"other": zlib.compress(b"other bytes")},
-        )
-    engine.dispose()
+    path, env, args = loaded_once(tmp_path, server, database_url, 10)
+    execute(
+        database_url,
+        "UPDATE raw_documents SET content_zlib = :other "
+        "WHERE id = (SELECT raw_document_id FROM dataset_archives)",
+        other=zlib.compress(b"other bytes"),
+    )
 
     server.reset_log()
     again = run_cli(env, *args)
