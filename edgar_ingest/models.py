@@ -438,7 +438,7 @@ class FailureRow(Base):
 
 
 class RunRow(Base):
-    """One run of a command (sync, backfill, ingest, reparse) and what it did."""
+    """One run of a command (sync, backfill, ingest, reparse, failures --retry) and what it did."""
 
     __tablename__ = "runs"
 

@@ -184,6 +184,29 @@ def test_a_filing_that_never_arrived_is_fetched_from_the_configured_host(
     assert unresolved(tmp_path, server) == []
 
 
+def test_a_retry_is_a_run_with_what_it_did_in_status(tmp_path: Path, server: FakeEdgar) -> None:
+    ingest_one_bad_and_one_good_file(tmp_path, server)  # one failure whose bytes are stored
+    path = "/Archives/edgar/data/1999001/0001999001-24-000003.txt"
+    server.inject(path, ["404"])  # EDGAR still lacks it: one request, a failure again
+    store = Store.from_url(f"sqlite:///{tmp_path / 'e.db'}")
+    try:
+        store.record_failure(
+            "https://www.sec.gov" + path, "GET: 503", stage="fetch", accession_number="0001999001-24-000003"
+        )
+    finally:
+        store.close()
+
+    retried = cli(tmp_path, server, "failures", "--retry", EDGAR_INGEST_USER_AGENT=USER_AGENT)
+
+    assert retried.returncode == 0, retried.stderr
+    status = cli(tmp_path, server, "status", "--format", "json")
+    run = json.loads(status.stdout)["last_runs"][0]
+    assert (run["command"], run["status"]) == ("retry", "completed")
+    counts = {k: v for k, v in run["counts"].items() if v}
+    assert counts == {"discovered": 2, "fetched": 1, "failed": 2, "requests": 1}
+    assert run["message"] == "2 failures retried, 2 still failing"
+
+
 def test_filings_to_fetch_wait_for_no_one_a_running_sync_holds_the_network_lock(
     tmp_path: Path, server: FakeEdgar
 ) -> None:

@@ -23,9 +23,11 @@ from edgar_ingest.commands.options import (
 )
 from edgar_ingest.commands.retry import retry_failures
 from edgar_ingest.commands.runs import (
+    RETRY_COMMAND,
     abandon_dead_offline_runs,
     ending,
     finish_after_error,
+    offline_run,
     stop_on_signals,
 )
 from edgar_ingest.errors import ConfigError, LockHeldError, LockLostError
@@ -420,6 +422,15 @@ def cmd_failures(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
     store = Store.from_url(settings.database_url, migrate=not args.no_migrate)
     try:
-        return retry_failures(store, settings, store.list_failures(), network_lock=lambda: _held_lock(store))
+        # Recorded in runs like ingest and reparse: what it did, or how it ended (Ctrl-C, an error).
+        with stop_on_signals(store.engine), offline_run(store, RETRY_COMMAND) as run_id:
+            counts = RunCounts()
+            code = retry_failures(
+                store, settings, store.list_failures(), network_lock=lambda: _held_lock(store), counts=counts
+            )
+            store.finish_run(
+                run_id, counts, message=f"{counts.discovered} failures retried, {counts.failed} still failing"
+            )
+        return code
     finally:
         store.close()

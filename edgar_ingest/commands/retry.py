@@ -8,7 +8,9 @@
   a data-set archive that could not be downloaded or read, a local file that could not be read.
 
 A retry that fails again updates the same failure row (same accession number, or the same
-bytes' sha256), so the count of unresolved failures never grows from a retry.
+bytes' sha256), so the count of unresolved failures never grows from a retry. What a retry did
+is counted like any run's work (``RunCounts``: failures retried, documents read or fetched,
+versions stored, failures left, requests): ``failures --retry`` keeps it in ``runs`` as ``retry``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import enum
 import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import TextIO
 from urllib.parse import urlparse
@@ -27,7 +29,7 @@ from edgar_ingest.errors import ConfigError, FetchError, ParseError
 from edgar_ingest.fetch import fetch_filing
 from edgar_ingest.http import EdgarClient
 from edgar_ingest.parse import PARSER_VERSION, parse_document
-from edgar_ingest.records import FilingRef, RawDocument
+from edgar_ingest.records import FilingRef, RawDocument, RunCounts
 from edgar_ingest.settings import Settings
 from edgar_ingest.store import FailureInfo, Lock, OutcomeStatus, Store
 
@@ -80,13 +82,6 @@ def plan_retry(failure: FailureInfo) -> RetryPlan:
     return RetryPlan(failure, Remedy.NONE, NOTHING_TO_RETRY)
 
 
-@dataclass
-class RetryTally:
-    resolved: int = 0
-    still_failing: int = 0
-    not_retried: int = 0
-
-
 def retry_failures(
     store: Store,
     settings: Settings,
@@ -94,25 +89,29 @@ def retry_failures(
     out: TextIO | None = None,
     *,
     network_lock: Callable[[], AbstractContextManager[Lock]] | None = None,
+    counts: RunCounts | None = None,
 ) -> int:
     """Retry every failure as :func:`plan_retry` says; stored bytes first, then the network.
 
     ``network_lock`` is taken around the fetches only (the run lock of sync, backfill and watch):
     a retry beside a running sync would otherwise double the request rate EDGAR sees. Reparsing
-    stored bytes needs no lock.
+    stored bytes needs no lock. ``counts`` (when given) adds up what the retry did.
     """
     out = out or sys.stdout
+    counts = counts if counts is not None else RunCounts()
     plans = [plan_retry(f) for f in failures]
-    tally = RetryTally()
+    counts.discovered += sum(1 for p in plans if p.remedy is Remedy.REPARSE)
+    before = replace(counts, failures=[])  # what the counts held already
+    not_retried = 0
     for plan in plans:
         if plan.remedy is Remedy.NONE:
-            tally.not_retried += 1
+            not_retried += 1
             print(f"not retried: {_name(plan.failure)}: {plan.why_not}", file=out)
     for plan in plans:
         if plan.remedy is Remedy.REPARSE:
             raw = store.raw_document_of_failure(plan.failure.id)
             assert raw is not None  # has_raw_document said so
-            _try(store, plan.failure, raw, tally, out)
+            _try(store, plan.failure, raw, counts, out)
     refetch = [p.failure for p in plans if p.remedy is Remedy.REFETCH]
     code = EXIT_OK
     if refetch:
@@ -120,16 +119,18 @@ def retry_failures(
             settings.require_user_agent()
         except ConfigError as exc:
             for failure in refetch:
-                tally.not_retried += 1
+                not_retried += 1
                 print(f"not retried: {_name(failure)}: {NEEDS_USER_AGENT}", file=out)
             print(f"edgar-ingest: {exc}", file=sys.stderr)
             code = EXIT_USAGE
         else:
+            counts.discovered += len(refetch)
             with network_lock() if network_lock is not None else nullcontext() as lock:
-                _refetch(store, settings, refetch, tally, out, gate=lock.gate if lock is not None else None)
+                gate = lock.gate if lock is not None else None
+                _refetch(store, settings, refetch, counts, out, gate=gate)
     print(
-        f"failures retried: {tally.resolved} resolved, {tally.still_failing} still failing, "
-        f"{tally.not_retried} not retried",
+        f"failures retried: {_stored(counts) - _stored(before)} resolved, "
+        f"{counts.failed - before.failed} still failing, {not_retried} not retried",
         file=out,
     )
     return code
@@ -139,40 +140,57 @@ def _refetch(
     store: Store,
     settings: Settings,
     failures: list[FailureInfo],
-    tally: RetryTally,
+    counts: RunCounts,
     out: TextIO,
     *,
     gate: Callable[[], bool] | None,
 ) -> None:
     with EdgarClient(settings, gate=gate) as client:
-        for failure in failures:
-            ref = FilingRef(
-                accession_number=failure.accession_number or "",
-                cik="",
-                form_type="D",
-                filing_date=date.min,
-                path=urlparse(failure.source).path,
+        try:
+            _refetch_each(store, client, failures, counts, out)
+        finally:
+            stats = client.stats.snapshot()
+            counts.requests += stats.requests
+            counts.retries += stats.retries
+            counts.block_pauses += stats.block_pauses
+
+
+def _refetch_each(
+    store: Store,
+    client: EdgarClient,
+    failures: list[FailureInfo],
+    counts: RunCounts,
+    out: TextIO,
+) -> None:
+    for failure in failures:
+        ref = FilingRef(
+            accession_number=failure.accession_number or "",
+            cik="",
+            form_type="D",
+            filing_date=date.min,
+            path=urlparse(failure.source).path,
+        )
+        try:
+            raw = fetch_filing(client, ref)
+            if raw is None:
+                raise FetchError("EDGAR still has no such file")
+        except FetchError as exc:
+            counts.add_failure(failure.source, str(exc))
+            store.record_failure(
+                failure.source, str(exc), stage="fetch", accession_number=failure.accession_number
             )
-            try:
-                raw = fetch_filing(client, ref)
-                if raw is None:
-                    raise FetchError("EDGAR still has no such file")
-            except FetchError as exc:
-                tally.still_failing += 1
-                store.record_failure(
-                    failure.source, str(exc), stage="fetch", accession_number=failure.accession_number
-                )
-                print(f"still failing: {_name(failure)}: {exc}", file=out)
-                continue
-            _try(store, failure, raw, tally, out)
+            print(f"still failing: {_name(failure)}: {exc}", file=out)
+            continue
+        _try(store, failure, raw, counts, out)
 
 
-def _try(store: Store, failure: FailureInfo, raw: RawDocument, tally: RetryTally, out: TextIO) -> None:
+def _try(store: Store, failure: FailureInfo, raw: RawDocument, counts: RunCounts, out: TextIO) -> None:
     """Parse and store ``raw``; resolve ``failure``, or record the new reason on the same row."""
+    counts.fetched += 1  # a document read from the store or fetched again
     try:
         filing = parse_document(raw.content)
     except ParseError as exc:
-        tally.still_failing += 1
+        counts.add_failure(failure.source, str(exc))
         # With the bytes and the accession number the failure was keyed by: the same row.
         store.record_failure(
             failure.source, str(exc), stage="parse", accession_number=failure.accession_number, raw=raw
@@ -181,12 +199,19 @@ def _try(store: Store, failure: FailureInfo, raw: RawDocument, tally: RetryTally
         return
     outcome = store.save(raw, filing, PARSER_VERSION)
     if outcome.status is OutcomeStatus.FAILED:  # the store recorded why, on the filing's row
-        tally.still_failing += 1
+        counts.add_failure(failure.source, outcome.reason or "could not be stored")
         print(f"still failing: {_name(failure)}: {outcome.reason}", file=out)
         return
     store.resolve_failure(failure.id)
-    tally.resolved += 1
+    status = outcome.status
+    counts.inserted += status is OutcomeStatus.INSERTED
+    counts.updated += status is OutcomeStatus.UPDATED
+    counts.unchanged += status is OutcomeStatus.UNCHANGED
     print(f"resolved: {_name(failure)} ({outcome.status.value})", file=out)
+
+
+def _stored(counts: RunCounts) -> int:
+    return counts.inserted + counts.updated + counts.unchanged
 
 
 def _name(failure: FailureInfo) -> str:

@@ -36,7 +36,8 @@ from edgar_ingest.store.engine import troubled_error
 INTERRUPTED: Final = "interrupted; run the same command again to resume"
 OUTPUT_CLOSED: Final = "stopped: the reader of its output went away (broken pipe); run it again to resume"
 ABANDONED: Final = "the process ended without finishing (killed?); a later run resumed"
-OFFLINE_COMMANDS: Final = ("ingest", "reparse")
+RETRY_COMMAND: Final = "retry"  # failures --retry, in runs.command
+OFFLINE_COMMANDS: Final = ("ingest", "reparse", RETRY_COMMAND)
 # A stop signal that arrives inside a database transaction is sent again this much later.
 SIGNAL_RETRY_S: Final = 0.02
 SIGNAL_MAX_RETRIES: Final = 250  # ~5 s: past that, the stop goes through wherever the process is
