@@ -423,8 +423,8 @@ def cmd_failures(args: argparse.Namespace, settings: Settings) -> int:
     store = Store.from_url(settings.database_url, migrate=not args.no_migrate)
     try:
         # Recorded in runs like ingest and reparse: what it did, or how it ended (Ctrl-C, an error).
-        with stop_on_signals(store.engine), offline_run(store, RETRY_COMMAND) as run_id:
-            counts = RunCounts()
+        counts = RunCounts()
+        with stop_on_signals(store.engine), offline_run(store, RETRY_COMMAND, counts) as run_id:
             code = retry_failures(
                 store, settings, store.list_failures(), network_lock=lambda: _held_lock(store), counts=counts
             )

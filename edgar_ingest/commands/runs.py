@@ -86,11 +86,12 @@ def _say(line: str) -> None:
 
 
 @contextmanager
-def offline_run(store: Store, command: str) -> Iterator[int]:
-    """The ``runs`` row of an ``ingest`` or ``reparse``: started, kept alive, ended with the truth.
+def offline_run(store: Store, command: str, counts: RunCounts | None = None) -> Iterator[int]:
+    """The ``runs`` row of an ``ingest``, ``reparse`` or ``failures --retry``: started, kept
+    alive, ended with the truth.
 
-    Yields the run's id; its counts follow each stored batch. The body's exception ends the run
-    (see :func:`ending`) and propagates.
+    Yields the run's id; its counts follow each stored batch, or are ``counts`` (kept by the body
+    as it goes) when given. The body's exception ends the run (see :func:`ending`) and propagates.
     """
     abandon_dead_offline_runs(store)
     lock_name = f"run:{uuid.uuid4().hex[:16]}"
@@ -104,7 +105,7 @@ def offline_run(store: Store, command: str) -> Iterator[int]:
         try:
             yield run_id
         except BaseException as exc:
-            finish_after_error(store, run_id, None, *ending(exc))
+            finish_after_error(store, run_id, counts, *ending(exc))
             raise
         finally:
             stop.set()
