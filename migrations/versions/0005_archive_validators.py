@@ -10,8 +10,9 @@ Frozen on purpose, like the others (no import of the package's models).
 ``Last-Modified`` headers of the answer that brought the archive, as sent. A later backfill
 gives them back (``If-None-Match``, ``If-Modified-Since``); a server that finds the archive
 unchanged answers 304 and the stored copy (the load's raw document) is read instead of the
-network. NULL for loads made before this revision and for servers that send neither: those
-archives are downloaded as before.
+network. NULL where the server sent neither, and for loads made before this revision until
+the next backfill downloads their archive once more (``bulk`` then keeps the validators on the
+loads of the same bytes).
 """
 
 from __future__ import annotations
