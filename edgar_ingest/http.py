@@ -482,9 +482,11 @@ class EdgarClient:
                 headers["If-Modified-Since"] = if_changed_since.last_modified
 
         def accept(response: httpx.Response) -> DownloadResult | NotModified:
+            if response.status_code == 304:  # only ever passed on for a conditional GET
+                return NotModified()
             return self._stream_to_file(response, url=url, dest=dest, max_bytes=max_bytes, validate=validate)
 
-        return self._request(url, accept, headers=headers, on_not_modified=NotModified if headers else None)
+        return self._request(url, accept, headers=headers)
 
     def _backoff_sleep(self, seconds: float) -> None:
         self._sleep(seconds)
@@ -518,13 +520,12 @@ class EdgarClient:
         accept: Callable[[httpx.Response], T],
         *,
         headers: Mapping[str, str] | None = None,
-        on_not_modified: Callable[[], T] | None = None,
     ) -> T | None:
         """Attempts under the retry policy and the block pauses; ``accept`` turns a 200 into T,
-        ``on_not_modified`` a 304 (the answer to a conditional GET: ``headers`` ask for one)."""
+        and a 304 too when ``headers`` make the GET conditional (they are sent only for that)."""
         while True:
             try:
-                return self._retrying.copy()(self._attempt, url, accept, headers, on_not_modified)
+                return self._retrying.copy()(self._attempt, url, accept, headers)
             except _BlockPageError as block:
                 self._on_block(url, block)
                 self.stats.add(retries=1)
@@ -538,7 +539,6 @@ class EdgarClient:
         url: str,
         accept: Callable[[httpx.Response], T],
         headers: Mapping[str, str] | None = None,
-        on_not_modified: Callable[[], T] | None = None,
     ) -> T | None:
         self._raise_if_fatal()
         self._restore_rate_if_recovered()
@@ -557,13 +557,10 @@ class EdgarClient:
             # Streamed, so that only a 200 is read whole (by ``accept``) and a refusal only as far
             # as its first bytes.
             with self._http.stream("GET", url, headers=headers) as response, self._interruptible(response):
-                if response.status_code == 200:
+                if response.status_code == 200 or (response.status_code == 304 and headers):
                     result = accept(response)
                     self._not_blocked()
                     return result
-                if response.status_code == 304 and on_not_modified is not None:
-                    self._not_blocked()
-                    return on_not_modified()
                 self._classify_refusal(url, response, generation)  # raises unless absent
                 return None
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
